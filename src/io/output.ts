@@ -1,0 +1,142 @@
+/**
+ * The one place where commands write their lines.
+ *
+ * Records are formatted straight into a large Buffer (no per-record strings)
+ * and handed to the stream in chunks; `drain()` tells the producer to wait
+ * while the stream is full, so a slow reader slows us down instead of making
+ * memory grow. A closed pipe (`| head -1`) is not an error: `closed` turns
+ * true and the producer stops reading.
+ */
+import type { Writable } from 'node:stream';
+
+/** The most one record may take; callers reserve this much before formatting one. */
+export const MAX_RECORD = 8192;
+
+const DEFAULT_CHUNK = 256 * 1024;
+
+export class LineOutput {
+  buf: Buffer;
+  pos = 0;
+  /** True once the reader has gone away (EPIPE): stop producing. */
+  closed = false;
+  private waiting: Promise<void> | undefined;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly stream: Writable,
+    private readonly chunkSize = DEFAULT_CHUNK,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') this.closed = true;
+      else this.failure = err;
+    });
+  }
+
+  /** Make sure `n` more bytes fit in the current chunk, flushing it if not. */
+  reserve(n: number): void {
+    if (this.pos + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+    }
+  }
+
+  /** Append a string of code points < 256 (ASCII, latin1). Caller reserved room. */
+  ascii(s: string): void {
+    this.pos += this.buf.write(s, this.pos, 'latin1');
+  }
+
+  /** Append UTF-8 text of unknown length (it reserves room itself). */
+  utf8(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.reserve(n);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** Append a whole line given as a string (adds the newline). */
+  line(s: string): void {
+    this.utf8(s);
+    this.reserve(1);
+    this.buf[this.pos++] = 10;
+  }
+
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  /** Append a non-negative integer below 2^53 in decimal. */
+  uint(n: number): void {
+    if (n < 10) {
+      this.buf[this.pos++] = 48 + n;
+      return;
+    }
+    const start = this.pos;
+    while (n > 0) {
+      const q = Math.floor(n / 10);
+      this.buf[this.pos++] = 48 + (n - q * 10);
+      n = q;
+    }
+    // digits were written least significant first: reverse them in place
+    for (let i = start, j = this.pos - 1; i < j; i++, j--) {
+      const t = this.buf[i]!;
+      this.buf[i] = this.buf[j]!;
+      this.buf[j] = t;
+    }
+  }
+
+  /** Append n zero-padded to `width` digits (for fractions of a second). */
+  uintPadded(n: number, width: number): void {
+    for (let i = this.pos + width - 1; i >= this.pos; i--) {
+      const q = Math.floor(n / 10);
+      this.buf[i] = 48 + (n - q * 10);
+      n = q;
+    }
+    this.pos += width;
+  }
+
+  /**
+   * Hand the bytes written so far to the stream. Returns false when the stream
+   * asks us to wait (then await drain()).
+   */
+  flush(): boolean {
+    if (this.failure) throw this.failure;
+    if (this.pos === 0 || this.closed) {
+      this.pos = 0;
+      return !this.waiting;
+    }
+    const chunk = this.buf.subarray(0, this.pos);
+    // the stream keeps `chunk` until it is written: start a fresh buffer
+    this.buf = Buffer.allocUnsafe(this.chunkSize);
+    this.pos = 0;
+    const ok = this.stream.write(chunk);
+    if (!ok && !this.waiting) {
+      this.waiting = new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          this.stream.off('error', done);
+          this.waiting = undefined;
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+        this.stream.on('error', done);
+      });
+    }
+    return ok;
+  }
+
+  /** Flush when the chunk is mostly full; returns a promise to await when the stream is full. */
+  drain(): Promise<void> | undefined {
+    if (this.pos > this.chunkSize / 2) this.flush();
+    if (this.failure) throw this.failure;
+    return this.waiting;
+  }
+
+  /** Flush everything and wait until the stream has taken it. */
+  async end(): Promise<void> {
+    this.flush();
+    if (this.waiting) await this.waiting;
+    if (this.failure) throw this.failure;
+  }
+}
