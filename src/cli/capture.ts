@@ -1,0 +1,187 @@
+/**
+ * trk-capture — read packets from capture files or a live interface and write one line per packet.
+ */
+import { decodePacket } from '../decode/index.js';
+import type { Packet } from '../decode/packet.js';
+import { writePktJson } from '../format/pkt-json.js';
+import { writePktHuman } from '../format/pkt-human.js';
+import { openCaptureInput, readCapture } from '../capture/file.js';
+import { captureLive, listInterfaces } from '../capture/live.js';
+import { InputError, type PacketSink, type SourceSummary } from '../capture/source.js';
+import { LineOutput } from '../io/output.js';
+import { UsageError, type CommandSpec, type ParsedArgs } from './options.js';
+import { runCommand, warn } from './run.js';
+
+export const spec: CommandSpec = {
+  name: 'trk-capture',
+  summary: 'read packets from capture files or a live interface and write one pkt record per packet',
+  usage: [
+    '[-H] [-c COUNT] -r FILE [-r FILE ...]',
+    '[-H] [-c COUNT] [--duration SECONDS] [-p] [-s SNAPLEN] [--engine cap|tcpdump] -i IFACE [-f FILTER | FILTER ...]',
+    '-D',
+  ],
+  options: [
+    {
+      long: 'read', short: 'r', type: 'list', arg: 'FILE',
+      help: "read a pcap or pcapng file, gzipped or not; '-' is standard input (repeatable)",
+      detail: "The format is recognised by its first bytes, not by the file name: classic pcap in either byte order with micro- or nanosecond timestamps, pcapng with any number of sections and interfaces, and either of them gzip-compressed. Several -r options are read one after the other.",
+    },
+    {
+      long: 'interface', short: 'i', type: 'string', arg: 'IFACE',
+      help: "capture live on IFACE ('any' for all interfaces)",
+      detail: 'Live capture needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN on the node binary.',
+    },
+    {
+      long: 'filter', short: 'f', type: 'string', arg: 'FILTER',
+      help: "BPF filter for live capture, in tcpdump's syntax (words after the options work too)",
+    },
+    {
+      long: 'snaplen', short: 's', type: 'number', arg: 'BYTES', min: 64,
+      help: 'bytes to capture of each packet (default: whole packets with the cap engine, 512 with tcpdump)',
+      detail: 'The cap engine cannot learn the wire length of a packet it captured only in part, so by default it captures whole packets; with a smaller -s it reconstructs the wire length from the IP header. The tcpdump engine always knows the wire length and captures 512 bytes by default, enough for every header trk decodes.',
+    },
+    { long: 'no-promisc', short: 'p', type: 'flag', help: 'do not put the interface into promiscuous mode' },
+    { long: 'count', short: 'c', type: 'number', arg: 'COUNT', min: 1, help: 'stop after COUNT packets' },
+    { long: 'duration', type: 'number', arg: 'SECONDS', min: 0, help: 'stop a live capture after SECONDS' },
+    {
+      long: 'engine', type: 'string', arg: 'ENGINE', choices: ['cap', 'tcpdump'], default: 'cap',
+      help: 'live capture engine: cap (libpcap in-process) or tcpdump (a tcpdump child)',
+      detail: 'cap runs libpcap inside the process. Its timestamps are taken when a packet reaches the program (within about a millisecond of the kernel\'s), and the kernel\'s drop count is not available to it. tcpdump reads the packets from a tcpdump child writing pcap to a pipe: kernel timestamps, exact wire lengths and the kernel\'s drop count, at the cost of one more process. Use tcpdump where timing matters to the microsecond or drops must be counted.',
+    },
+    { long: 'buffer-size', short: 'B', type: 'number', arg: 'KIB', min: 1, default: 32768, help: 'kernel capture buffer in KiB' },
+    { long: 'list-interfaces', short: 'D', type: 'flag', help: 'list the interfaces live capture can use, and exit' },
+    { long: 'human', short: 'H', type: 'flag', help: 'one readable line per packet instead of NDJSON' },
+    { long: 'quiet', short: 'q', type: 'flag', help: 'no summary line on stderr at the end of a live capture' },
+  ],
+  examples: [
+    'trk-capture -r day.pcap.gz | head',
+    "trk-capture -i eth0 -f 'not port 22' -H",
+    'tcpdump -i eth0 -U -w - | trk-capture -r -',
+  ],
+};
+
+/** Decodes each packet and writes its line; counts what the summary reports. */
+export class CaptureSink implements PacketSink {
+  packets = 0;
+  decodeErrors = 0;
+  private readonly write: (out: LineOutput, p: Packet) => void;
+
+  constructor(
+    private readonly out: LineOutput,
+    human: boolean,
+    private readonly limit: number,
+    private readonly stop: AbortController,
+  ) {
+    this.write = human ? writePktHuman : writePktJson;
+  }
+
+  packet(p: Packet): void {
+    if (this.packets >= this.limit) return;
+    decodePacket(p);
+    if (p.err !== undefined) this.decodeErrors++;
+    this.write(this.out, p);
+    if (++this.packets >= this.limit) this.stop.abort();
+  }
+
+  drain(): Promise<void> | undefined {
+    if (this.out.closed) this.stop.abort();
+    return this.out.drain();
+  }
+}
+
+async function main({ options, positional }: ParsedArgs): Promise<number> {
+  if (options['list-interfaces']) return printInterfaces();
+
+  const files = (options.read as string[] | undefined) ?? [];
+  const iface = options.interface as string | undefined;
+  const filter = (options.filter as string | undefined) ?? (positional.length ? positional.join(' ') : undefined);
+  if (files.length && iface) throw new UsageError('use either -r FILE or -i IFACE, not both');
+  if (!files.length && !iface) throw new UsageError('nothing to read: give -r FILE, -r - for standard input, or -i IFACE');
+  if (files.length && filter !== undefined) {
+    throw new UsageError(`filters apply to live capture; to filter a file: tcpdump -r FILE -w - '${filter}' | trk-capture -r -`);
+  }
+  if (files.length && options.duration !== undefined) throw new UsageError('--duration applies to live capture (-i)');
+
+  const out = new LineOutput(process.stdout);
+  const stop = new AbortController();
+  const sink = new CaptureSink(out, options.human as boolean, (options.count as number | undefined) ?? Infinity, stop);
+  const interrupted = onInterrupt(stop);
+  try {
+    if (files.length) return await readFiles(files, sink, stop.signal, out);
+    const summary = await captureLive(
+      {
+        iface: iface!,
+        filter,
+        snaplen: options.snaplen as number | undefined ?? 0,
+        promisc: !options['no-promisc'],
+        count: options.count as number | undefined,
+        durationSec: options.duration as number | undefined,
+        bufferMiB: Math.max(1, Math.round((options['buffer-size'] as number | undefined ?? 32768) / 1024)),
+        engine: (options.engine as 'cap' | 'tcpdump' | undefined) ?? 'cap',
+        signal: stop.signal,
+      },
+      sink,
+    );
+    await out.end();
+    if (!options.quiet) warn('trk-capture', liveSummary(iface!, sink, summary));
+    return 0;
+  } finally {
+    interrupted.dispose();
+  }
+}
+
+async function readFiles(files: string[], sink: CaptureSink, signal: AbortSignal, out: LineOutput): Promise<number> {
+  let code = 0;
+  for (const file of files) {
+    if (signal.aborted) break;
+    const name = file === '-' ? 'standard input' : file;
+    const before = sink.packets;
+    const summary = await readCapture(openCaptureInput(file), name, sink, { signal });
+    if (summary.damage) {
+      // everything before the damage has been written; say where it is and go on
+      await out.end();
+      warn('trk-capture', `${name}: ${summary.damage.reason} at byte ${summary.damage.offset}; ${sink.packets - before} packets read before it`);
+      code = 1;
+    }
+  }
+  await out.end();
+  return code;
+}
+
+function liveSummary(iface: string, sink: CaptureSink, s: SourceSummary): string {
+  const parts = [`${sink.packets} packets captured on ${iface}`, `${sink.decodeErrors} decoded with errors`];
+  parts.push(s.kernelDrops === undefined ? 'kernel drops unknown with this engine (use --engine tcpdump to count them)' : `${s.kernelDrops} dropped by kernel`);
+  if (s.ifDrops) parts.push(`${s.ifDrops} dropped by interface`);
+  return parts.join(', ');
+}
+
+function printInterfaces(): number {
+  const list = listInterfaces();
+  if (!list.length) throw new InputError('no interfaces found that live capture can use');
+  const lines = list.map((d, n) => {
+    const extra = [d.description, d.addresses.join(' '), d.up === false ? 'down' : undefined].filter(Boolean).join('  ');
+    return `${n + 1}.${d.name}${extra ? `  ${extra}` : ''}`;
+  });
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** First SIGINT/SIGTERM: stop reading, flush, summarise. A second one: leave at once. */
+function onInterrupt(stop: AbortController): { dispose(): void } {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stop.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+export function run(argv?: string[]): Promise<never> {
+  return runCommand(spec, main, argv);
+}
