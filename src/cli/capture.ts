@@ -136,7 +136,8 @@ async function readFiles(files: string[], sink: CaptureSink, signal: AbortSignal
     if (signal.aborted) break;
     const name = file === '-' ? 'standard input' : file;
     const before = sink.packets;
-    const summary = await readCapture(openCaptureInput(file), name, sink, { signal });
+    const progress = showProgress(name, sink);
+    const summary = await readCapture(openCaptureInput(file), name, sink, { signal }).finally(progress.done);
     if (summary.damage) {
       // everything before the damage has been written; say where it is and go on
       await out.end();
@@ -146,6 +147,27 @@ async function readFiles(files: string[], sink: CaptureSink, signal: AbortSignal
   }
   await out.end();
   return code;
+}
+
+/**
+ * A progress line on stderr, redrawn every second, while a file takes long to
+ * read — only when stderr is a terminal and stdout is not (it would break into
+ * the records on the screen).
+ */
+function showProgress(name: string, sink: CaptureSink): { done(): void } {
+  if (!process.stderr.isTTY || process.stdout.isTTY) return { done() {} };
+  let shown = false;
+  const timer = setInterval(() => {
+    process.stderr.write(`\rtrk-capture: ${name}: ${sink.packets} packets`);
+    shown = true;
+  }, 1000);
+  timer.unref();
+  return {
+    done() {
+      clearInterval(timer);
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
 }
 
 function liveSummary(iface: string, sink: CaptureSink, s: SourceSummary): string {
