@@ -1,0 +1,351 @@
+/**
+ * bench — how fast trk-capture turns a large capture into lines, next to
+ * tcpdump and tshark reading the same file in the same run, and whether its
+ * memory and start-up stay small. Ratios are what we quote: absolute times
+ * depend on the machine, ratios between tools on one machine much less.
+ *
+ *   npm run bench [-- --packets N] [--runs N] [--quick] [--no-live] [--check]
+ *
+ * The capture (gen-capture, seed 1) is made once and kept in bench-data/.
+ * Each command reads it with stdout on /dev/null, `--runs` times (default 3);
+ * the table shows the median. Peak memory comes from /usr/bin/time -f %M
+ * (Debian package `time`). --check exits 1 when a target is missed:
+ * trk-capture ≥ 2× the packets/s of `tcpdump -nn -q`, peak memory on a file
+ * twice as large ≤ 1.3× that on the first, start-up ≤ 1.5× `node -e 0`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateLanCapture } from './gen-capture.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DATA_DIR = path.join(REPO, 'bench-data');
+const TRK_CAPTURE = path.join(REPO, 'bin', 'trk-capture.js');
+const FLOOR = path.join(REPO, 'dist', 'scripts', 'bench-floor.js');
+const BENCH_LIVE = path.join(REPO, 'dist', 'scripts', 'bench-live.js');
+const GNU_TIME = '/usr/bin/time';
+/** Bump when gen-capture's output changes, so stale cached captures are not reused. */
+const CAPTURE_VERSION = 1;
+const SEED = 1;
+const STARTUP_RUNS = 20;
+const LIVE_RATES = [10_000, 50_000, 100_000, 200_000];
+
+const TARGET_VS_TCPDUMP = 2;
+const TARGET_MEMORY_RATIO = 1.3;
+const TARGET_STARTUP_RATIO = 1.5;
+
+/** tshark fields comparable to a pkt record. */
+const TSHARK_FIELDS = [
+  'frame.time_epoch', 'frame.len', 'frame.cap_len', 'eth.src', 'eth.dst', 'vlan.id', 'eth.type',
+  'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'ip.proto', 'ipv6.nxt', 'ip.ttl', 'ipv6.hlim',
+  'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', 'tcp.flags', 'tcp.window_size_value',
+  'tcp.seq_raw', 'tcp.ack_raw', 'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code',
+  'arp.opcode', 'arp.src.hw_mac', 'arp.src.proto_ipv4', 'arp.dst.hw_mac', 'arp.dst.proto_ipv4',
+  'icmpv6.nd.ns.target_address', 'icmpv6.nd.na.target_address', 'icmpv6.opt.prefix', 'icmpv6.opt.linkaddr',
+];
+
+interface Run {
+  seconds: number;
+  /** Peak resident set in KiB, when /usr/bin/time is there to tell. */
+  maxRssKiB: number | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+interface Row {
+  label: string;
+  /** Why the row has no figures: a missing tool, or a crash. */
+  note?: string;
+  medianSeconds?: number;
+  maxRssKiB?: number;
+  packets: number;
+  crashed?: boolean;
+}
+
+const hasGnuTime = fs.existsSync(GNU_TIME);
+
+function which(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Run once with stdout on /dev/null; wall time from here, peak memory from /usr/bin/time. */
+function timeOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const rssFile = path.join(os.tmpdir(), `trk-bench-rss-${process.pid}`);
+  const full = hasGnuTime ? [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const devnull = fs.openSync('/dev/null', 'w');
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', devnull, 'pipe'], env });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => {
+      if (stderr.length < 4096) stderr += s;
+    });
+    child.on('error', (err) => {
+      fs.closeSync(devnull);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      fs.closeSync(devnull);
+      let maxRssKiB: number | undefined;
+      if (hasGnuTime) {
+        // with a failing child, GNU time writes "Command exited with non-zero status N" before the figure
+        const text = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() : undefined;
+        maxRssKiB = text && /^\d+$/.test(text) ? Number(text) : undefined;
+        fs.rmSync(rssFile, { force: true });
+      }
+      resolve({ seconds, maxRssKiB, code, signal, stderr });
+    });
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function measure(label: string, argv: string[], runs: number, packets: number, env: NodeJS.ProcessEnv = process.env): Promise<Row> {
+  const times: number[] = [];
+  let rss: number | undefined;
+  for (let i = 0; i < runs; i++) {
+    const r = await timeOnce(argv, env);
+    if (r.code !== 0) {
+      const why = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
+      const line = r.stderr.trim().split('\n').filter((l) => !l.startsWith('Command exited'))[0] ?? '';
+      return { label, packets, crashed: true, note: `failed (${why}): ${line.slice(0, 120)}` };
+    }
+    times.push(r.seconds);
+    if (r.maxRssKiB !== undefined) rss = Math.max(rss ?? 0, r.maxRssKiB);
+  }
+  const row: Row = { label, packets, medianSeconds: median(times), maxRssKiB: rss };
+  process.stderr.write(`  ${label}: ${times.map((t) => t.toFixed(2)).join(' ')} s\n`);
+  return row;
+}
+
+/** The cached capture of `packets` packets, made on first use. */
+async function capture(packets: number): Promise<string> {
+  const file = path.join(DATA_DIR, `lan-v${CAPTURE_VERSION}-seed${SEED}-${packets}.pcap`);
+  if (fs.existsSync(file)) return file;
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  const partial = `${file}.partial`;
+  process.stderr.write(`generating ${file} …\n`);
+  await generateLanCapture(partial, { packets, seed: SEED });
+  fs.renameSync(partial, file);
+  return file;
+}
+
+/** trk-capture when it runs and writes pkt records; otherwise why not. */
+function trkCaptureReady(sample: string): true | string {
+  if (!fs.existsSync(TRK_CAPTURE)) return 'bin/trk-capture.js does not exist yet';
+  const r = spawnSync(process.execPath, [TRK_CAPTURE, '-r', sample, '-c', '3'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0 && r.stdout.startsWith('{"type":"pkt"')) return true;
+  // an unfinished module graph fails with a stack: its "Error: …" line says what is missing
+  const lines = (r.stderr || r.stdout || '').trim().split('\n');
+  const first = lines.find((l) => /Error|error:/.test(l)) ?? lines[0] ?? '';
+  return `bin/trk-capture.js does not run yet (exit ${r.status}): ${first.slice(0, 100)}`;
+}
+
+/** Lines trk-capture writes for the file: one per packet is the contract. */
+function countLines(argv: string[]): Promise<{ lines: number; code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let lines = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s.slice(0, 2000)));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ lines, code, stderr }));
+  });
+}
+
+function startupSeconds(argv: string[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const started = process.hrtime.bigint();
+    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - started) / 1e9);
+    if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
+  }
+  return median(times);
+}
+
+const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fmtMiB = (kib: number | undefined): string => (kib === undefined ? '—' : `${(kib / 1024).toFixed(0)} MiB`);
+const pps = (r: Row): number | undefined => (r.medianSeconds ? r.packets / r.medianSeconds : undefined);
+
+function table(rows: Row[]): string {
+  const w = Math.max(...rows.map((r) => r.label.length)) + 2;
+  const lines = [`${'command'.padEnd(w)}${'packets/s'.padStart(12)}${'median s'.padStart(10)}${'peak RSS'.padStart(11)}`];
+  for (const r of rows) {
+    if (r.note) lines.push(`${r.label.padEnd(w)}  ${r.note}`);
+    else lines.push(`${r.label.padEnd(w)}${fmtInt(pps(r)!).padStart(12)}${r.medianSeconds!.toFixed(2).padStart(10)}${fmtMiB(r.maxRssKiB).padStart(11)}`);
+  }
+  return lines.join('\n');
+}
+
+interface Verdict {
+  label: string;
+  value: number | undefined;
+  target: string;
+  ok: boolean | undefined;
+  why?: string;
+}
+
+function verdictLine(v: Verdict): string {
+  const value = v.value === undefined ? 'not measured' : `${v.value.toFixed(2)}×`;
+  const status = v.ok === undefined ? (v.why ?? '') : v.ok ? 'ok' : 'MISSED';
+  return `${v.label.padEnd(50)}${value.padStart(13)}   target ${v.target.padEnd(7)} ${status}`;
+}
+
+async function runLive(): Promise<void> {
+  if (process.getuid?.() !== 0) return void console.log('live capture: skipped (needs root)');
+  if (!fs.existsSync(BENCH_LIVE)) return void console.log('live capture: skipped (scripts/bench-live.ts is not written yet)');
+  const mod = (await import(pathToFileURL(BENCH_LIVE).href)) as { benchLive?: (rates: number[]) => Promise<unknown> };
+  if (typeof mod.benchLive !== 'function') return void console.log('live capture: skipped (bench-live.js exports no benchLive)');
+  console.log(`\nlive capture, offered rates ${LIVE_RATES.map(fmtInt).join(', ')} packets/s`);
+  const result = await mod.benchLive(LIVE_RATES);
+  if (typeof result === 'string') console.log(result);
+  else if (Array.isArray(result) && result.every((x) => typeof x === 'string')) console.log(result.join('\n'));
+  else if (Array.isArray(result)) console.table(result);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      packets: { type: 'string' },
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'no-live': { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: npm run bench -- [--packets N] [--runs N] [--quick] [--no-live] [--check]');
+    return 0;
+  }
+  const packets = Number(values.packets ?? (values.quick ? 200_000 : 2_000_000));
+  const runs = Number(values.runs ?? (values.quick ? 1 : 3));
+  if (!(Number.isInteger(packets) && packets >= 1000) || !(Number.isInteger(runs) && runs >= 1)) {
+    console.error('bench: --packets must be an integer ≥ 1000 and --runs ≥ 1');
+    return 2;
+  }
+
+  const file = await capture(packets);
+  const bigFile = await capture(packets * 2);
+  const sample = await capture(1000);
+  const mb = (fs.statSync(file).size / 1e6).toFixed(0);
+
+  const ready = trkCaptureReady(sample);
+  const node = process.execPath;
+  const trk = (args: string[]): string[] => [node, TRK_CAPTURE, ...args];
+  const rows: Row[] = [];
+  let crashed = false;
+
+  console.log(`trk benchmark: ${fmtInt(packets)} packets (${mb} MB, ${path.relative(REPO, file)}), median of ${runs} run${runs > 1 ? 's' : ''}, stdout → /dev/null`);
+  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}, node ${process.version}`);
+  if (!hasGnuTime) console.log('peak memory: not measured: apt-get install time (for /usr/bin/time)');
+
+  let trkRow: Row;
+  if (ready === true) {
+    const count = await countLines(trk(['-r', file]));
+    if (count.code !== 0 || count.lines !== packets) {
+      console.log(`trk-capture wrote ${fmtInt(count.lines)} lines for ${fmtInt(packets)} packets (exit ${count.code}): ${count.stderr.trim().split('\n')[0] ?? ''}`);
+      crashed ||= count.code !== 0;
+    }
+    trkRow = await measure('trk-capture -r FILE (NDJSON)', trk(['-r', file]), runs, packets);
+    rows.push(trkRow);
+    rows.push(await measure('trk-capture -r FILE -H', trk(['-r', file, '-H']), runs, packets));
+  } else {
+    console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
+    trkRow = { label: 'trk-capture (not ready)', packets, note: ready };
+  }
+  const floor = await measure('reader + output, no decoding (bench-floor)', [node, FLOOR, file], runs, packets);
+  rows.push(floor);
+  if (ready !== true) trkRow = { ...floor, label: 'stand-in for trk-capture' };
+
+  const utc = { ...process.env, TZ: 'UTC' };
+  let tcpdumpQ: Row;
+  if (which('tcpdump')) {
+    tcpdumpQ = await measure('TZ=UTC tcpdump -nn -q -r FILE', ['tcpdump', '-nn', '-q', '-r', file], runs, packets, utc);
+    rows.push(tcpdumpQ, await measure('TZ=UTC tcpdump -nn -r FILE', ['tcpdump', '-nn', '-r', file], runs, packets, utc));
+  } else {
+    tcpdumpQ = { label: 'tcpdump', packets, note: 'not installed: apt-get install tcpdump' };
+    rows.push(tcpdumpQ);
+  }
+  let tshark: Row;
+  if (which('tshark')) {
+    const fields = TSHARK_FIELDS.flatMap((f) => ['-e', f]);
+    tshark = await measure(`tshark -n -r FILE -T fields (${TSHARK_FIELDS.length} fields)`, ['tshark', '-n', '-r', file, '-T', 'fields', ...fields], runs, packets);
+  } else {
+    tshark = { label: 'tshark', packets, note: 'not installed: apt-get install tshark' };
+  }
+  rows.push(tshark);
+
+  // memory: the same command on a file twice as large must not need more
+  let bigRow: Row | undefined;
+  if (ready === true && hasGnuTime) {
+    bigRow = await measure(`trk-capture -r FILE×2 (${fmtInt(packets * 2)} packets)`, trk(['-r', bigFile]), Math.min(runs, 2), packets * 2);
+    rows.push(bigRow);
+  }
+  for (const r of rows) crashed ||= r.crashed === true;
+
+  const startupTrk = ready === true ? startupSeconds(trk(['--version'])) : undefined;
+  const startupNode = startupSeconds([node, '-e', '0']);
+
+  console.log('');
+  console.log(table(rows));
+  console.log(`\nstart-up, median of ${STARTUP_RUNS}: node -e 0 ${(startupNode * 1000).toFixed(1)} ms, trk-capture --version ${startupTrk === undefined ? 'not measured' : `${(startupTrk * 1000).toFixed(1)} ms`}`);
+
+  const ratio = (a: Row, b: Row): number | undefined => {
+    const pa = pps(a);
+    const pb = pps(b);
+    return pa !== undefined && pb !== undefined ? pa / pb : undefined;
+  };
+  const trkMeasured = ready === true && !trkRow.note;
+  const vsTcpdump = trkMeasured ? ratio(trkRow, tcpdumpQ) : undefined;
+  const memoryRatio = bigRow?.maxRssKiB !== undefined && trkRow.maxRssKiB !== undefined ? bigRow.maxRssKiB / trkRow.maxRssKiB : undefined;
+  const startupRatio = startupTrk !== undefined ? startupTrk / startupNode : undefined;
+  const tcpdumpText = rows.find((r) => r.label === 'TZ=UTC tcpdump -nn -r FILE');
+  const verdicts: Verdict[] = [
+    { label: 'trk-capture NDJSON ÷ tcpdump -nn -q (pkts/s)', value: vsTcpdump, target: `≥ ${TARGET_VS_TCPDUMP}`, ok: vsTcpdump !== undefined ? vsTcpdump >= TARGET_VS_TCPDUMP : trkMeasured ? undefined : false },
+    { label: 'trk-capture NDJSON ÷ tcpdump -nn (pkts/s)', value: trkMeasured && tcpdumpText ? ratio(trkRow, tcpdumpText) : undefined, target: '', ok: undefined },
+    { label: 'trk-capture NDJSON ÷ tshark -T fields (pkts/s)', value: trkMeasured ? ratio(trkRow, tshark) : undefined, target: '', ok: undefined },
+    { label: 'stand-in (no decoding) ÷ tcpdump -nn -q', value: ratio(floor, tcpdumpQ), target: '', ok: undefined },
+    { label: `peak RSS ${fmtInt(packets * 2)} ÷ ${fmtInt(packets)} packets`, value: memoryRatio, target: `≤ ${TARGET_MEMORY_RATIO}`, ok: memoryRatio === undefined ? undefined : memoryRatio <= TARGET_MEMORY_RATIO },
+    { label: 'start-up trk-capture --version ÷ node -e 0', value: startupRatio, target: `≤ ${TARGET_STARTUP_RATIO}`, ok: startupRatio === undefined ? undefined : startupRatio <= TARGET_STARTUP_RATIO },
+  ];
+  console.log('\nratios (>1 = trk faster for throughput)');
+  for (const v of verdicts) console.log(verdictLine(v));
+
+  if (!values['no-live'] && !values.quick) {
+    try {
+      await runLive();
+    } catch (err) {
+      console.log(`live capture: failed: ${err instanceof Error ? err.message : String(err)}`);
+      crashed = true;
+    }
+  } else {
+    console.log(`live capture: skipped (${values.quick ? '--quick' : '--no-live'})`);
+  }
+
+  if (crashed) return 1;
+  if (values.check && verdicts.some((v) => v.ok === false)) return 1;
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
