@@ -20,7 +20,7 @@ import { PcapngParser, PCAPNG_SECTION_HEADER } from './pcapng.js';
 /** Bytes per read from a file: large reads keep the per-chunk cost (an await, a drain check) out of the per-packet cost. */
 const READ_CHUNK = 1024 * 1024;
 /** Output chunk of the gunzip stream. */
-const GUNZIP_CHUNK = 256 * 1024;
+const GUNZIP_CHUNK = 128 * 1024;
 const MAGIC_LENGTH = 4;
 
 /** Streams whose first bytes have been looked at already: readCapture need not check them for gzip again. */
@@ -211,11 +211,43 @@ function isGzip(head: Buffer): boolean {
 }
 
 function gunzip(source: Readable): Readable {
-  const out = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK });
-  // pipeline forwards a read error of the source to `out` and closes the source when `out` is destroyed
-  pipeline(source, out, () => {});
+  const out = Readable.from(gunzipChecked(source), { objectMode: false, highWaterMark: READ_CHUNK });
   decoded.add(out);
   return out;
+}
+
+/**
+ * Gunzips `source`, yielding every byte inflated before a failure. zlib drops
+ * the output of its last step when that step fails, so a stream cut short is
+ * inflated with Z_SYNC_FLUSH (no error at the cut, nothing dropped) and the cut
+ * is found afterwards: a whole gzip member ends with the inflated size mod 2^32
+ * (ISIZE, RFC 1952), which a cut stream's last four bytes almost never match.
+ * Corrupt data still fails inside zlib, where up to one output chunk before the
+ * failure is lost; it was next to corrupt data anyway.
+ */
+async function* gunzipChecked(source: Readable): AsyncGenerator<Buffer> {
+  const inflate = zlib.createGunzip({ chunkSize: GUNZIP_CHUNK, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const tail = Buffer.alloc(4);
+  let compressed = 0;
+  source.on('data', (chunk: Buffer) => {
+    if (chunk.length >= 4) chunk.copy(tail, 0, chunk.length - 4);
+    else {
+      tail.copyWithin(0, chunk.length);
+      chunk.copy(tail, 4 - chunk.length);
+    }
+    compressed += chunk.length;
+  });
+  // pipeline forwards a read error of the source to `inflate` and closes the source when `inflate` is destroyed
+  pipeline(source, inflate, () => {});
+  let inflated = 0;
+  for await (const chunk of inflate as AsyncIterable<Buffer>) {
+    inflated += chunk.length;
+    yield chunk;
+  }
+  // a concatenation of several gzip members ends with the last member's size only: such files are rare for captures
+  if (compressed < 18 || tail.readUInt32LE(0) !== inflated % 4294967296) {
+    throw Object.assign(new Error('unexpected end of file'), { code: 'Z_BUF_ERROR' });
+  }
 }
 
 /** A stream of the same bytes, gunzipped when they start with the gzip magic (decided from the first bytes read). */
@@ -250,7 +282,7 @@ async function* sniffGzip(input: Readable): AsyncGenerator<Buffer> {
       yield* rest();
       return;
     }
-    yield* gunzip(Readable.from(rest(), { objectMode: false }));
+    yield* gunzipChecked(Readable.from(rest(), { objectMode: false }));
   } finally {
     await chunks.return?.();
   }
