@@ -26,6 +26,11 @@ export interface SourceSummary {
   kernelDrops?: number;
   /** Live capture: packets the interface driver dropped, when known. */
   ifDrops?: number;
+  /**
+   * Live capture: packets the engine read but discarded because the consumer
+   * or the event loop could not keep up (the cap engine, under overload).
+   */
+  engineDrops?: number;
 }
 
 /** An error that ends a command with exit 1 and one line on stderr (no stack trace). */
