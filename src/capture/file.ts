@@ -69,6 +69,14 @@ export async function readCapture(
   const reader = new RecordReader(name, sink);
   const signal = options.signal;
   const chunks: AsyncIterable<Buffer> = decoded.has(input) ? input : gunzipIfCompressed(input);
+  // An abort must end the read even while no data comes (an idle pipe from
+  // `tcpdump -w -`): destroying the input ends the loop below at once.
+  const stopReading = (): void => {
+    input.destroy();
+    if (chunks !== input) (chunks as Readable).destroy?.();
+  };
+  if (signal?.aborted) return reader.finish(true);
+  signal?.addEventListener('abort', stopReading, { once: true });
   try {
     for await (const chunk of chunks) {
       if (signal?.aborted) break;
@@ -78,8 +86,11 @@ export async function readCapture(
       if (signal?.aborted) break;
     }
   } catch (err) {
+    if (signal?.aborted) return reader.finish(true);
     if (err instanceof InputError) throw err;
     return reader.streamFailed(err);
+  } finally {
+    signal?.removeEventListener('abort', stopReading);
   }
   return reader.finish(signal?.aborted ?? false);
 }
