@@ -27,8 +27,6 @@ import { decodeLoop, decodeNull } from './null.js';
 import { decodePpp, decodePppHdlc } from './ppp.js';
 import { decodeCiscoHdlc } from './chdlc.js';
 import { decodeIpByVersion } from './raw-ip.js';
-import { decodeIPv4 } from './ipv4.js';
-import { decodeIPv6 } from './ipv6.js';
 
 export const LINKTYPE_C_HDLC = 104;
 
@@ -43,8 +41,8 @@ const byLinktype = new Map<number, LayerDecoder>([
   [LINKTYPE_C_HDLC, decodeCiscoHdlc],
   [LINKTYPE_LOOP, decodeLoop],
   [LINKTYPE_LINUX_SLL, decodeSll],
-  [LINKTYPE_IPV4, decodeIPv4],
-  [LINKTYPE_IPV6, decodeIPv6],
+  [LINKTYPE_IPV4, decodeIpByVersion],
+  [LINKTYPE_IPV6, decodeIpByVersion],
   [LINKTYPE_LINUX_SLL2, decodeSll2],
 ]);
 

@@ -1,8 +1,10 @@
 /**
  * Raw IP link types: the frame is an IP packet with no link header.
  *   LINKTYPE_RAW (101) and BSD's DLT_RAW savefile numbers 12 and 14: IPv4 or
- *   IPv6, told apart by the version nibble; LINKTYPE_IPV4 (228) and
- *   LINKTYPE_IPV6 (229): one version only (the IP decoders check the nibble).
+ *   IPv6, told apart by the version nibble. LINKTYPE_IPV4 (228) and
+ *   LINKTYPE_IPV6 (229) promise one version, but a packet of the other
+ *   version in them is still that packet: tcpdump and Wireshark decode it by
+ *   its nibble, and so do we.
  */
 import type { Packet } from './packet.js';
 import { decoderTable } from './layer.js';

@@ -13,7 +13,7 @@
 import { MAX_ND_PREFIXES, MAX_VLAN_TAGS, type Packet } from '../decode/packet.js';
 import { MAX_RECORD, type LineOutput } from '../io/output.js';
 import { putIPv4, putIPv6, putMac } from './addr.js';
-import { bytes, jsonStringBytes, putBytes } from './bytes.js';
+import { bytes, jsonStringBytes, putBytes, putUint, putUintPadded } from './bytes.js';
 import { ethertypeName, protocolName, tcpFlagLetters } from './names.js';
 
 const K_START = bytes('{"type":"pkt","ts":');
@@ -76,24 +76,19 @@ export function writePktJson(out: LineOutput, p: Packet): void {
   const d = out.buf;
   const data = p.data;
   let pos = putBytes(d, out.pos, K_START);
-  out.pos = pos;
-  out.uint(p.tsSec);
+  pos = putUint(d, pos, p.tsSec);
   if (p.tsDigits > 0) {
-    d[out.pos++] = 0x2e;
-    out.uintPadded(p.tsFrac, p.tsDigits);
+    d[pos++] = 0x2e;
+    pos = putUintPadded(d, pos, p.tsFrac, p.tsDigits);
   }
-  pos = out.pos;
   if (ifJson !== undefined) {
     pos = putBytes(d, pos, K_IF);
     pos = putBytes(d, pos, ifJson);
   }
   pos = putBytes(d, pos, K_LEN);
-  out.pos = pos;
-  out.uint(p.len);
-  pos = putBytes(d, out.pos, K_CAPLEN);
-  out.pos = pos;
-  out.uint(p.caplen);
-  pos = out.pos;
+  pos = putUint(d, pos, p.len);
+  pos = putBytes(d, pos, K_CAPLEN);
+  pos = putUint(d, pos, p.caplen);
   if (p.smacOff >= 0) {
     pos = putBytes(d, pos, K_SMAC);
     pos = putMac(d, pos, data, p.smacOff);
@@ -106,19 +101,17 @@ export function writePktJson(out: LineOutput, p: Packet): void {
   }
   if (p.vlanCount > 0) {
     pos = putBytes(d, pos, K_VLAN);
-    out.pos = pos;
     if (p.vlanCount === 1) {
-      out.uint(p.vlans[0]!);
+      pos = putUint(d, pos, p.vlans[0]!);
     } else {
-      d[out.pos++] = 0x5b;
+      d[pos++] = 0x5b;
       const n = p.vlanCount < MAX_VLAN_TAGS ? p.vlanCount : MAX_VLAN_TAGS;
       for (let i = 0; i < n; i++) {
-        if (i > 0) d[out.pos++] = COMMA;
-        out.uint(p.vlans[i]!);
+        if (i > 0) d[pos++] = COMMA;
+        pos = putUint(d, pos, p.vlans[i]!);
       }
-      d[out.pos++] = 0x5d;
+      d[pos++] = 0x5d;
     }
-    pos = out.pos;
   }
   if (p.ethertype >= 0) {
     pos = putBytes(d, pos, K_ETH);
@@ -136,37 +129,35 @@ export function writePktJson(out: LineOutput, p: Packet): void {
     pos = putBytes(d, pos, K_PROTO);
     pos = putBytes(d, pos, PROTO_JSON[p.proto]!);
   }
-  out.pos = pos;
   if (p.ttl >= 0) {
-    out.pos = putBytes(d, out.pos, K_TTL);
-    out.uint(p.ttl);
+    pos = putBytes(d, pos, K_TTL);
+    pos = putUint(d, pos, p.ttl);
   }
-  if (p.frag) out.pos = putBytes(d, out.pos, K_FRAG);
+  if (p.frag) pos = putBytes(d, pos, K_FRAG);
   if (p.sport >= 0) {
-    out.pos = putBytes(d, out.pos, K_SPORT);
-    out.uint(p.sport);
-    out.pos = putBytes(d, out.pos, K_DPORT);
-    out.uint(p.dport);
+    pos = putBytes(d, pos, K_SPORT);
+    pos = putUint(d, pos, p.sport);
+    pos = putBytes(d, pos, K_DPORT);
+    pos = putUint(d, pos, p.dport);
   }
   if (p.tcpFlags >= 0) {
-    out.pos = putBytes(d, out.pos, K_FLAGS);
-    out.pos = putBytes(d, out.pos, FLAGS_JSON[p.tcpFlags]!);
-    out.pos = putBytes(d, out.pos, K_WIN);
-    out.uint(p.win);
-    out.pos = putBytes(d, out.pos, K_SEQ);
-    out.uint(p.seq);
-    out.pos = putBytes(d, out.pos, K_ACK);
-    out.uint(p.ack);
+    pos = putBytes(d, pos, K_FLAGS);
+    pos = putBytes(d, pos, FLAGS_JSON[p.tcpFlags]!);
+    pos = putBytes(d, pos, K_WIN);
+    pos = putUint(d, pos, p.win);
+    pos = putBytes(d, pos, K_SEQ);
+    pos = putUint(d, pos, p.seq);
+    pos = putBytes(d, pos, K_ACK);
+    pos = putUint(d, pos, p.ack);
   }
   if (p.itype >= 0) {
-    out.pos = putBytes(d, out.pos, K_ITYPE);
-    out.uint(p.itype);
-    out.pos = putBytes(d, out.pos, K_ICODE);
-    out.uint(p.icode);
+    pos = putBytes(d, pos, K_ITYPE);
+    pos = putUint(d, pos, p.itype);
+    pos = putBytes(d, pos, K_ICODE);
+    pos = putUint(d, pos, p.icode);
   }
-  if (p.arpOp >= 0) writeArp(out, p);
-  if (p.ndTargetOff >= 0 || p.ndPrefixCount > 0 || p.ndLlaOff >= 0) writeNd(out, p);
-  pos = out.pos;
+  if (p.arpOp >= 0) pos = putArp(d, pos, p);
+  if (p.ndTargetOff >= 0 || p.ndPrefixCount > 0 || p.ndLlaOff >= 0) pos = putNd(d, pos, p);
   if (p.err !== undefined) {
     pos = putBytes(d, pos, K_ERR);
     pos = putBytes(d, pos, jsonStringBytes(p.err));
@@ -176,11 +167,9 @@ export function writePktJson(out: LineOutput, p: Packet): void {
   out.pos = pos;
 }
 
-function writeArp(out: LineOutput, p: Packet): void {
-  const d = out.buf;
-  out.pos = putBytes(d, out.pos, K_ARP_OP);
-  out.uint(p.arpOp);
-  let pos = out.pos;
+function putArp(d: Buffer, pos: number, p: Packet): number {
+  pos = putBytes(d, pos, K_ARP_OP);
+  pos = putUint(d, pos, p.arpOp);
   if (p.arpShaOff >= 0) {
     const data = p.data;
     pos = putBytes(d, pos, K_SHA);
@@ -194,13 +183,12 @@ function writeArp(out: LineOutput, p: Packet): void {
     d[pos++] = QUOTE;
   }
   d[pos++] = 0x7d;
-  out.pos = pos;
+  return pos;
 }
 
-function writeNd(out: LineOutput, p: Packet): void {
-  const d = out.buf;
+function putNd(d: Buffer, pos: number, p: Packet): number {
   const data = p.data;
-  let pos = putBytes(d, out.pos, K_ND);
+  pos = putBytes(d, pos, K_ND);
   let first = true;
   if (p.ndTargetOff >= 0) {
     pos = putBytes(d, pos, K_TARGET);
@@ -217,9 +205,7 @@ function writeNd(out: LineOutput, p: Packet): void {
       d[pos++] = QUOTE;
       pos = putIPv6(d, pos, data, p.ndPrefixOffs[i]!);
       d[pos++] = SLASH;
-      out.pos = pos;
-      out.uint(p.ndPrefixLens[i]!);
-      pos = out.pos;
+      pos = putUint(d, pos, p.ndPrefixLens[i]!);
       d[pos++] = QUOTE;
     }
     d[pos++] = 0x5d;
@@ -232,5 +218,5 @@ function writeNd(out: LineOutput, p: Packet): void {
     d[pos++] = QUOTE;
   }
   d[pos++] = 0x7d;
-  out.pos = pos;
+  return pos;
 }
