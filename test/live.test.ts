@@ -304,6 +304,34 @@ describe('live capture on a veth pair', { skip }, () => {
     if (tally.largest > CAP_SNAPLEN) assert.ok(tally.truncated > 0);
   });
 
+  test('cap: a consumer slower than the traffic cannot keep the capture from stopping on time', async () => {
+    // 100 µs per packet = 10k packets a second at most, against 20k a second: cap's packet loop
+    // would never give the event loop a turn, so neither the stop (a timer here, a signal in the
+    // command) nor anything else could run until the traffic ends, without the engine's guard
+    const spin = (): void => {
+      const until = performance.now() + 0.1;
+      while (performance.now() < until);
+    };
+    let handled = 0;
+    const started = Date.now();
+    const stop = new AbortController();
+    let listening!: () => void;
+    const ready = new Promise<void>((r) => (listening = r));
+    const done = captureLive(
+      { iface: ns.hostIf, filter: 'udp', snaplen: 0, promisc: true, bufferMiB: 32, engine: 'cap', signal: stop.signal, onListening: listening },
+      { packet: () => (spin(), void handled++), drain: () => undefined },
+    );
+    await ready;
+    const traffic = udpStream(ns, 20000, 3);
+    setTimeout(() => stop.abort(), 1000);
+    const summary = await done;
+    const took = Date.now() - started;
+    await traffic;
+    assert.ok(took < 1700, `took ${took} ms`);
+    assert.equal(summary.packets, handled);
+    assert.ok(summary.engineDrops !== undefined && summary.engineDrops > 0, JSON.stringify(summary));
+  });
+
   test('cap: packets keep landing in live memory while the garbage collector runs (cap holds no reference)', async () => {
     // a child with --expose-gc captures a ping flood while forcing full collections:
     // if the engine let go of the Buffer cap writes into, node would abort within a second
