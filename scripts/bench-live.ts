@@ -7,6 +7,7 @@
  * Engines, each in its own process so one's garbage cannot slow another:
  *   cap-bare         a bare cap listener counting packets (the floor: no decoding, no Packet)
  *   cap-bare-1m      the same with a 1 MiB kernel buffer (not in the default set)
+ *   trk-capture      the whole command, cap engine, decoding and writing NDJSON to /dev/null (not in the default set)
  *   cap              captureLive --engine cap into a sink that does nothing
  *   tcpdump          captureLive --engine tcpdump into a sink that does nothing
  *   tcpdump-devnull  tcpdump -w /dev/null (libpcap at its best, nothing done with the packets)
@@ -39,6 +40,7 @@ export interface LiveBenchResult {
 export const LIVE_ENGINES = ['cap-bare', 'cap', 'tcpdump', 'tcpdump-devnull'] as const;
 const BUFFER_MIB = 32;
 const THIS_FILE = fileURLToPath(import.meta.url);
+const REPO_ROOT = path.resolve(path.dirname(THIS_FILE), '../..');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -49,14 +51,22 @@ interface RunningCapture {
 
 /** Starts an engine on `iface` and resolves once it is capturing. */
 async function startEngine(engine: string, iface: string): Promise<RunningCapture> {
-  const devnull = engine === 'tcpdump-devnull';
-  const child = devnull
-    ? spawn('tcpdump', ['-i', iface, '-w', '/dev/null', '-n', '-B', String(BUFFER_MIB * 1024)], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [THIS_FILE, '--child', engine, iface], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
+  const devnull = engine === 'tcpdump-devnull';
+  const command = engine === 'trk-capture';
+  const child = devnull
+    ? spawn('tcpdump', ['-i', iface, '-w', '/dev/null', '-n', '-B', String(BUFFER_MIB * 1024)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : command
+      ? spawn(process.execPath, [path.join(REPO_ROOT, 'bin/trk-capture.js'), '-i', iface], { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] })
+      : spawn(process.execPath, [THIS_FILE, '--child', engine, iface], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  if (command) {
+    // the command says nothing when it starts: give it time to open its packet socket
+    await sleep(1000);
+    out = 'ready\n';
+  }
   const exited = new Promise<void>((r) => child.on('close', () => r()));
   for (let waited = 0; !(devnull ? /listening on/.test(err) : /^ready$/m.test(out)); waited += 10) {
     if (waited > 10000 || child.exitCode !== null) throw new Error(`${engine} did not start: ${err.trim()}`);
@@ -66,6 +76,11 @@ async function startEngine(engine: string, iface: string): Promise<RunningCaptur
     async stop() {
       child.kill('SIGINT');
       await exited;
+      if (command) {
+        const caught = /(\d+) packets captured/.exec(err);
+        if (!caught) throw new Error(`trk-capture said: ${err.trim()}`);
+        return { caught: Number(caught[1]) };
+      }
       if (devnull) {
         const caught = /^(\d+) packets? captured$/m.exec(err);
         const drops = /^(\d+) packets? dropped by kernel$/m.exec(err);

@@ -196,6 +196,11 @@ export async function captureWithCap(opts: LiveOptions, sink: PacketSink): Promi
     const now = performance.now();
     if (now >= deadline) return stop();
     if (now - lastLoopTurn > STARVED_MS || (draining !== undefined && now - drainingSince > STARVED_MS)) {
+      // the check phase comes right after this poll callback: resume as soon as the loop has had its turn
+      if (!turnAwaited) {
+        turnAwaited = true;
+        setImmediate(loopTurned);
+      }
       discarded++;
       return;
     }
@@ -225,9 +230,12 @@ export async function captureWithCap(opts: LiveOptions, sink: PacketSink): Promi
   });
 
   // a turn of the event loop: proves the packet loop is not starving everything else
-  const heartbeat = setInterval(() => {
+  let turnAwaited = false;
+  const loopTurned = (): void => {
+    turnAwaited = false;
     lastLoopTurn = performance.now();
-  }, 20);
+  };
+  const heartbeat = setInterval(loopTurned, 20);
   const timer = deadline !== Infinity ? setTimeout(stop, deadline - performance.now()) : undefined;
   if (opts.signal.aborted) stop();
   else opts.signal.addEventListener('abort', stop);
