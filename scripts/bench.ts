@@ -31,7 +31,7 @@ const GNU_TIME = '/usr/bin/time';
 const CAPTURE_VERSION = 1;
 const SEED = 1;
 const STARTUP_RUNS = 20;
-const LIVE_RATES = [10_000, 50_000, 100_000, 200_000];
+const LIVE_RATES = [50_000, 100_000, 200_000, 300_000];
 
 const TARGET_VS_TCPDUMP = 2;
 const TARGET_MEMORY_RATIO = 1.3;
@@ -205,16 +205,37 @@ function verdictLine(v: Verdict): string {
   return `${v.label.padEnd(50)}${value.padStart(13)}   target ${v.target.padEnd(7)} ${status}`;
 }
 
+interface LiveRow {
+  engine: string;
+  pps: number;
+  sentPps?: number;
+  sent: number;
+  caught: number;
+  drops?: number;
+}
+
+/** bench-live's results: for each offered rate and engine, the share of sent packets it caught. */
+function liveTable(rows: LiveRow[]): string {
+  const lines = [`${'engine'.padEnd(18)}${'offered/s'.padStart(10)}${'sent/s'.padStart(10)}${'sent'.padStart(10)}${'caught'.padStart(10)}${'caught %'.padStart(10)}${'drops'.padStart(9)}`];
+  for (const r of rows) {
+    const share = r.sent ? ((100 * r.caught) / r.sent).toFixed(1) : '—';
+    lines.push(
+      `${r.engine.padEnd(18)}${fmtInt(r.pps).padStart(10)}${(r.sentPps === undefined ? '—' : fmtInt(r.sentPps)).padStart(10)}` +
+        `${fmtInt(r.sent).padStart(10)}${fmtInt(r.caught).padStart(10)}${share.padStart(10)}${(r.drops === undefined ? '—' : fmtInt(r.drops)).padStart(9)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function runLive(): Promise<void> {
   if (process.getuid?.() !== 0) return void console.log('live capture: skipped (needs root)');
   if (!fs.existsSync(BENCH_LIVE)) return void console.log('live capture: skipped (scripts/bench-live.ts is not written yet)');
-  const mod = (await import(pathToFileURL(BENCH_LIVE).href)) as { benchLive?: (rates: number[]) => Promise<unknown> };
+  type BenchLive = (rates: number[], opts?: { log?: (line: string) => void }) => Promise<LiveRow[]>;
+  const mod = (await import(pathToFileURL(BENCH_LIVE).href)) as { benchLive?: BenchLive };
   if (typeof mod.benchLive !== 'function') return void console.log('live capture: skipped (bench-live.js exports no benchLive)');
-  console.log(`\nlive capture, offered rates ${LIVE_RATES.map(fmtInt).join(', ')} packets/s`);
-  const result = await mod.benchLive(LIVE_RATES);
-  if (typeof result === 'string') console.log(result);
-  else if (Array.isArray(result) && result.every((x) => typeof x === 'string')) console.log(result.join('\n'));
-  else if (Array.isArray(result)) console.table(result);
+  console.log(`\nlive capture on a veth pair fed by tcpreplay, offered ${LIVE_RATES.map(fmtInt).join(', ')} packets/s`);
+  const rows = await mod.benchLive(LIVE_RATES, { log: (line) => process.stderr.write(`  ${line}\n`) });
+  console.log(liveTable(rows));
 }
 
 async function main(): Promise<number> {
