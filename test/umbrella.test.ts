@@ -28,7 +28,7 @@ test('trk capture ARGS is trk-capture ARGS', () => {
 test('an unknown command is a usage error', () => {
   const r = trk(['capturr']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^trk: Unknown argument: capturr/);
+  assert.match(r.stderr, /^trk: Unknown command: capturr\n/);
 });
 
 test('trk completion prints a script; the script completes commands and options', () => {

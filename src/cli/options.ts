@@ -80,7 +80,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
       if (o.long.startsWith('no-')) alias[o.long.slice(3)] = [];
     } else string.push(o.long);
   }
-  const raw = mri(argv, {
+  const raw = mri(normalise(options, argv), {
     alias,
     boolean,
     string,
@@ -124,6 +124,52 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     }
   }
   return { options: values, positional: raw._.map(String) };
+}
+
+/**
+ * Rewrite every option as `--long` or `--long=value` before mri sees it. mri
+ * alone takes the value `-` (standard input) for a flag, loses values when an
+ * option is repeated under its short and its long name, and lets a value-less
+ * option swallow the next option as its value.
+ */
+function normalise(options: OptionSpec[], argv: string[]): string[] {
+  const byShort = new Map(options.filter((o) => o.short).map((o) => [o.short!, o]));
+  const byLong = new Map(options.map((o) => [o.long, o]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const o = byLong.get(arg.slice(2));
+      if (o && o.type !== 'flag') {
+        if (i + 1 >= argv.length) throw new UsageError(`option ${flagName(o)} needs a value (${o.arg ?? 'VALUE'})`);
+        out.push(`${arg}=${argv[++i]}`);
+      } else out.push(arg);
+      continue;
+    }
+    if (arg.length < 2 || arg[0] !== '-') {
+      out.push(arg);
+      continue;
+    }
+    // one or more short options bundled: -Hr FILE, -rFILE, -c5
+    for (let j = 1; j < arg.length; j++) {
+      const o = byShort.get(arg[j]!);
+      if (!o) throw new UsageError(`unknown option -${arg[j]}`);
+      if (o.type === 'flag') {
+        out.push(`--${o.long}`);
+        continue;
+      }
+      const rest = arg.slice(j + 1);
+      if (rest) out.push(`--${o.long}=${rest}`);
+      else if (i + 1 < argv.length) out.push(`--${o.long}=${argv[++i]}`);
+      else throw new UsageError(`option ${flagName(o)} needs a value (${o.arg ?? 'VALUE'})`);
+      break;
+    }
+  }
+  return out;
 }
 
 function optionLabel(o: OptionSpec): string {
