@@ -25,6 +25,12 @@ const MAGIC_LENGTH = 4;
 
 /** Streams whose first bytes have been looked at already: readCapture need not check them for gzip again. */
 const decoded = new WeakSet<Readable>();
+/**
+ * The stream under each gzip-sniffing wrapper. Destroying the wrapper alone
+ * waits for its generator, which waits for the source: to stop reading an
+ * idle pipe the source itself must be destroyed.
+ */
+const sourceOf = new WeakMap<Readable, Readable>();
 
 /**
  * Opens a path for reading; '-' is stdin. A gzip stream (magic 1f 8b, whatever
@@ -72,6 +78,7 @@ export async function readCapture(
   // An abort must end the read even while no data comes (an idle pipe from
   // `tcpdump -w -`): destroying the input ends the loop below at once.
   const stopReading = (): void => {
+    sourceOf.get(input)?.destroy();
     input.destroy();
     if (chunks !== input) (chunks as Readable).destroy?.();
   };
@@ -265,6 +272,7 @@ async function* gunzipChecked(source: Readable): AsyncGenerator<Buffer> {
 function gunzipIfCompressed(input: Readable): Readable {
   const out = Readable.from(sniffGzip(input), { objectMode: false, highWaterMark: READ_CHUNK });
   decoded.add(out);
+  sourceOf.set(out, input);
   return out;
 }
 

@@ -13,6 +13,12 @@ import type { Writable } from 'node:stream';
 export const MAX_RECORD = 8192;
 
 const DEFAULT_CHUNK = 256 * 1024;
+/**
+ * Longest a written line waits in the buffer. A file fills chunks at once; a
+ * quiet live capture or pipe might take minutes to fill one, and the lines
+ * must reach `grep` and the operator's screen before that.
+ */
+const IDLE_FLUSH_MS = 50;
 
 export class LineOutput {
   buf: Buffer;
@@ -21,6 +27,7 @@ export class LineOutput {
   closed = false;
   private waiting: Promise<void> | undefined;
   private failure: Error | undefined;
+  private idleFlush: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stream: Writable,
@@ -99,6 +106,10 @@ export class LineOutput {
    * asks us to wait (then await drain()).
    */
   flush(): boolean {
+    if (this.idleFlush) {
+      clearTimeout(this.idleFlush);
+      this.idleFlush = undefined;
+    }
     if (this.failure) throw this.failure;
     if (this.pos === 0 || this.closed) {
       this.pos = 0;
@@ -129,6 +140,13 @@ export class LineOutput {
   /** Flush when the chunk is mostly full; returns a promise to await when the stream is full. */
   drain(): Promise<void> | undefined {
     if (this.pos > this.chunkSize / 2) this.flush();
+    else if (this.pos > 0 && !this.idleFlush) {
+      this.idleFlush = setTimeout(() => {
+        this.idleFlush = undefined;
+        this.flush();
+      }, IDLE_FLUSH_MS);
+      this.idleFlush.unref();
+    }
     if (this.failure) throw this.failure;
     return this.waiting;
   }
