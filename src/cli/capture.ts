@@ -1,14 +1,12 @@
 /**
  * trk-capture — read packets from capture files or a live interface and write one line per packet.
  */
-import { decodePacket } from '../decode/index.js';
+// Only the option table and the runner are loaded up front: --help and
+// --version answer as fast as node starts. The decoders, formatters and capture
+// engines are loaded in main() (see loadPipeline).
 import type { Packet } from '../decode/packet.js';
-import { writePktJson } from '../format/pkt-json.js';
-import { writePktHuman } from '../format/pkt-human.js';
-import { openCaptureInput, readCapture } from '../capture/file.js';
-import { captureLive, listInterfaces } from '../capture/live.js';
-import { InputError, type PacketSink, type SourceSummary } from '../capture/source.js';
-import { LineOutput } from '../io/output.js';
+import type { PacketSink, SourceSummary } from '../capture/source.js';
+import type { LineOutput } from '../io/output.js';
 import { UsageError, type CommandSpec, type ParsedArgs } from './options.js';
 import { runCommand, warn } from './run.js';
 
@@ -48,7 +46,11 @@ export const spec: CommandSpec = {
       help: 'live capture engine: cap (libpcap in-process) or tcpdump (a tcpdump child)',
       detail: 'cap runs libpcap inside the process. Its timestamps are taken when a packet reaches the program (within about a millisecond of the kernel\'s), and the kernel\'s drop count is not available to it. tcpdump reads the packets from a tcpdump child writing pcap to a pipe: kernel timestamps, exact wire lengths and the kernel\'s drop count, at the cost of one more process. Use tcpdump where timing matters to the microsecond or drops must be counted.',
     },
-    { long: 'buffer-size', short: 'B', type: 'number', arg: 'KIB', min: 1, default: 32768, help: 'kernel capture buffer in KiB' },
+    {
+      long: 'buffer-size', short: 'B', type: 'number', arg: 'KIB', min: 1024,
+      help: 'kernel capture buffer in KiB (default 131072 with cap, 32768 with tcpdump)',
+      detail: 'The buffer absorbs bursts while the program is busy or not scheduled. The cap engine captures whole packets, so every slot of its ring takes 64 KiB whatever the packet size: 128 MiB holds about 2000 packets, what it needs to lose nothing at 100 000 packets/s on a busy 2-core machine (see npm run bench). The tcpdump engine captures 512 bytes a packet, and 32 MiB holds about 50 000.',
+    },
     { long: 'list-interfaces', short: 'D', type: 'flag', help: 'list the interfaces live capture can use, and exit' },
     { long: 'human', short: 'H', type: 'flag', help: 'one readable line per packet instead of NDJSON' },
     { long: 'quiet', short: 'q', type: 'flag', help: 'no summary line on stderr at the end of a live capture' },
@@ -60,24 +62,50 @@ export const spec: CommandSpec = {
   ],
 };
 
+const DEFAULT_BUFFER_KIB = { cap: 131072, tcpdump: 32768 } as const;
+
+/** The modules that do the work, loaded once the arguments are known to need them. */
+async function loadPipeline() {
+  const [decode, json, human, file, live, source, output] = await Promise.all([
+    import('../decode/index.js'),
+    import('../format/pkt-json.js'),
+    import('../format/pkt-human.js'),
+    import('../capture/file.js'),
+    import('../capture/live.js'),
+    import('../capture/source.js'),
+    import('../io/output.js'),
+  ]);
+  return {
+    decodePacket: decode.decodePacket,
+    writePktJson: json.writePktJson,
+    writePktHuman: human.writePktHuman,
+    openCaptureInput: file.openCaptureInput,
+    readCapture: file.readCapture,
+    captureLive: live.captureLive,
+    listInterfaces: live.listInterfaces,
+    InputError: source.InputError,
+    LineOutput: output.LineOutput,
+  };
+}
+type Pipeline = Awaited<ReturnType<typeof loadPipeline>>;
+type LineWriter = (out: LineOutput, p: Packet) => void;
+
 /** Decodes each packet and writes its line; counts what the summary reports. */
 export class CaptureSink implements PacketSink {
   packets = 0;
   decodeErrors = 0;
-  private readonly write: (out: LineOutput, p: Packet) => void;
 
   constructor(
+    private readonly decode: (p: Packet) => void,
+    private readonly write: LineWriter,
     private readonly out: LineOutput,
-    human: boolean,
     private readonly limit: number,
     private readonly stop: AbortController,
-  ) {
-    this.write = human ? writePktHuman : writePktJson;
-  }
+  ) {}
 
   packet(p: Packet): void {
     if (this.packets >= this.limit) return;
-    decodePacket(p);
+    this.decode(p);
     if (p.err !== undefined) this.decodeErrors++;
     this.write(this.out, p);
     if (++this.packets >= this.limit) this.stop.abort();
@@ -90,7 +118,8 @@ export class CaptureSink implements PacketSink {
 }
 
 async function main({ options, positional }: ParsedArgs): Promise<number> {
-  if (options['list-interfaces']) return printInterfaces();
+  const run = await loadPipeline();
+  if (options['list-interfaces']) return printInterfaces(run);
 
   const files = (options.read as string[] | undefined) ?? [];
   const iface = options.interface as string | undefined;
@@ -102,13 +131,15 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   }
   if (files.length && options.duration !== undefined) throw new UsageError('--duration applies to live capture (-i)');
 
-  const out = new LineOutput(process.stdout);
+  const engine = (options.engine as 'cap' | 'tcpdump' | undefined) ?? 'cap';
+  const out = new run.LineOutput(process.stdout);
   const stop = new AbortController();
-  const sink = new CaptureSink(out, options.human as boolean, (options.count as number | undefined) ?? Infinity, stop);
+  const write = options.human ? run.writePktHuman : run.writePktJson;
+  const sink = new CaptureSink(run.decodePacket, write, out, (options.count as number | undefined) ?? Infinity, stop);
   const interrupted = onInterrupt(stop);
   try {
-    if (files.length) return await readFiles(files, sink, stop.signal, out);
-    const summary = await captureLive(
+    if (files.length) return await readFiles(run, files, sink, stop.signal, out);
+    const summary = await run.captureLive(
       {
         iface: iface!,
         filter,
@@ -116,8 +147,8 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
         promisc: !options['no-promisc'],
         count: options.count as number | undefined,
         durationSec: options.duration as number | undefined,
-        bufferMiB: Math.max(1, Math.round((options['buffer-size'] as number | undefined ?? 32768) / 1024)),
-        engine: (options.engine as 'cap' | 'tcpdump' | undefined) ?? 'cap',
+        bufferMiB: Math.round(((options['buffer-size'] as number | undefined) ?? DEFAULT_BUFFER_KIB[engine]) / 1024),
+        engine,
         signal: stop.signal,
       },
       sink,
@@ -130,14 +161,14 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   }
 }
 
-async function readFiles(files: string[], sink: CaptureSink, signal: AbortSignal, out: LineOutput): Promise<number> {
+async function readFiles(run: Pipeline, files: string[], sink: CaptureSink, signal: AbortSignal, out: LineOutput): Promise<number> {
   let code = 0;
   for (const file of files) {
     if (signal.aborted) break;
     const name = file === '-' ? 'standard input' : file;
     const before = sink.packets;
     const progress = showProgress(name, sink);
-    const summary = await readCapture(openCaptureInput(file), name, sink, { signal }).finally(progress.done);
+    const summary = await run.readCapture(run.openCaptureInput(file), name, sink, { signal }).finally(progress.done);
     if (summary.damage) {
       // everything before the damage has been written; say where it is and go on
       await out.end();
@@ -174,12 +205,13 @@ function liveSummary(iface: string, sink: CaptureSink, s: SourceSummary): string
   const parts = [`${sink.packets} packets captured on ${iface}`, `${sink.decodeErrors} decoded with errors`];
   parts.push(s.kernelDrops === undefined ? 'kernel drops unknown with this engine (use --engine tcpdump to count them)' : `${s.kernelDrops} dropped by kernel`);
   if (s.ifDrops) parts.push(`${s.ifDrops} dropped by interface`);
+  if (s.engineDrops) parts.push(`${s.engineDrops} discarded because the output could not keep up`);
   return parts.join(', ');
 }
 
-function printInterfaces(): number {
-  const list = listInterfaces();
-  if (!list.length) throw new InputError('no interfaces found that live capture can use');
+function printInterfaces(run: Pipeline): number {
+  const list = run.listInterfaces();
+  if (!list.length) throw new run.InputError('no interfaces found that live capture can use');
   const lines = list.map((d, n) => {
     const extra = [d.description, d.addresses.join(' '), d.up === false ? 'down' : undefined].filter(Boolean).join('  ');
     return `${n + 1}.${d.name}${extra ? `  ${extra}` : ''}`;
