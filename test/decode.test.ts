@@ -23,17 +23,25 @@ test('Ethernet IPv4 TCP SYN: every field of the record', () => {
   assert.deepEqual(json(p), {
     ...TS, len: 74, caplen: 74, smac: '32:72:13:b6:83:1a', dmac: '5a:c2:34:a9:97:98', eth: 'ipv4',
     src: '10.10.1.20', dst: '192.0.2.80', proto: 'tcp', ttl: 64, sport: 45684, dport: 80,
-    flags: 'S', win: 64240, seq: 4130277022, ack: 0,
+    flags: 'S', win: 64240, seq: 4130277022,
   });
   assert.equal(p.err, undefined);
 });
 
 test('seq and ack above 2^31 stay unsigned', () => {
-  // the SYN with seq and ack set to ffffffff and 80000000 (bytes 38–45)
-  const hex = TCP_SYN.slice(0, 76) + 'ffffffff80000000' + TCP_SYN.slice(92);
+  // the SYN turned SYN-ACK (flags byte 47 = 0x12), seq and ack set to ffffffff and 80000000 (bytes 38–45)
+  const synAck = TCP_SYN.slice(0, 94) + '12' + TCP_SYN.slice(96);
+  const hex = synAck.slice(0, 76) + 'ffffffff80000000' + synAck.slice(92);
   const p = decodeHex(ETHERNET, hex);
   assert.equal(p.seq, 4294967295);
   assert.equal(p.ack, 2147483648);
+});
+
+test('ack is reported only when the ACK flag is set', () => {
+  // the SYN above: its acknowledgement field holds 0, which means nothing without ACK
+  assert.equal(decodeHex(ETHERNET, TCP_SYN).ack, -1);
+  const synAck = TCP_SYN.slice(0, 94) + '12' + TCP_SYN.slice(96);
+  assert.equal(decodeHex(ETHERNET, synAck).ack, 0);
 });
 
 test('truncated at each header: what came before stays, err names the layer', () => {

@@ -23,6 +23,7 @@
 import type { Packet } from './packet.js';
 
 const TCP_MIN_HEADER_LENGTH = 20;
+const TCP_ACK = 0x10;
 export const ERR_TRUNCATED_TCP = 'truncated tcp header';
 export const ERR_TCP_DATA_OFFSET = 'bad tcp data offset';
 
@@ -39,8 +40,10 @@ export function decodeTcp(p: Packet, off: number, end: number): void {
     return;
   }
   p.seq = ((b[off + 4]! << 24) | (b[off + 5]! << 16) | (b[off + 6]! << 8) | b[off + 7]!) >>> 0;
-  p.ack = ((b[off + 8]! << 24) | (b[off + 9]! << 16) | (b[off + 10]! << 8) | b[off + 11]!) >>> 0;
   p.tcpFlags = b[off + 13]!;
+  // the acknowledgement number means something only with ACK set (RFC 9293
+  // §3.1); a SYN's is leftover bytes, so it is not reported
+  if (p.tcpFlags & TCP_ACK) p.ack = ((b[off + 8]! << 24) | (b[off + 9]! << 16) | (b[off + 10]! << 8) | b[off + 11]!) >>> 0;
   p.win = (b[off + 14]! << 8) | b[off + 15]!;
   if (b[off + 12]! >> 4 < 5) p.err = ERR_TCP_DATA_OFFSET;
 }

@@ -147,8 +147,10 @@ export function writePktJson(out: LineOutput, p: Packet): void {
     pos = putUint(d, pos, p.win);
     pos = putBytes(d, pos, K_SEQ);
     pos = putUint(d, pos, p.seq);
-    pos = putBytes(d, pos, K_ACK);
-    pos = putUint(d, pos, p.ack);
+    if (p.ack >= 0) {
+      pos = putBytes(d, pos, K_ACK);
+      pos = putUint(d, pos, p.ack);
+    }
   }
   if (p.itype >= 0) {
     pos = putBytes(d, pos, K_ITYPE);
