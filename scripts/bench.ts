@@ -13,6 +13,7 @@
  * trk-capture ≥ 2× the packets/s of `tcpdump -nn -q`, peak memory on a file
  * twice as large ≤ 1.3× that on the first, start-up ≤ 1.5× `node -e 0`.
  */
+import type { LiveBenchResult } from './bench-live.js';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -205,17 +206,9 @@ function verdictLine(v: Verdict): string {
   return `${v.label.padEnd(50)}${value.padStart(13)}   target ${v.target.padEnd(7)} ${status}`;
 }
 
-interface LiveRow {
-  engine: string;
-  pps: number;
-  sentPps?: number;
-  sent: number;
-  caught: number;
-  drops?: number;
-}
 
 /** bench-live's results: for each offered rate and engine, the share of sent packets it caught. */
-function liveTable(rows: LiveRow[]): string {
+function liveTable(rows: LiveBenchResult[]): string {
   const lines = [`${'engine'.padEnd(18)}${'offered/s'.padStart(10)}${'sent/s'.padStart(10)}${'sent'.padStart(10)}${'caught'.padStart(10)}${'caught %'.padStart(10)}${'drops'.padStart(9)}`];
   for (const r of rows) {
     const share = r.sent ? ((100 * r.caught) / r.sent).toFixed(1) : '—';
@@ -230,7 +223,7 @@ function liveTable(rows: LiveRow[]): string {
 async function runLive(): Promise<void> {
   if (process.getuid?.() !== 0) return void console.log('live capture: skipped (needs root)');
   if (!fs.existsSync(BENCH_LIVE)) return void console.log('live capture: skipped (scripts/bench-live.ts is not written yet)');
-  type BenchLive = (rates: number[], opts?: { log?: (line: string) => void }) => Promise<LiveRow[]>;
+  type BenchLive = (rates: number[], opts?: { log?: (line: string) => void }) => Promise<LiveBenchResult[]>;
   const mod = (await import(pathToFileURL(BENCH_LIVE).href)) as { benchLive?: BenchLive };
   if (typeof mod.benchLive !== 'function') return void console.log('live capture: skipped (bench-live.js exports no benchLive)');
   console.log(`\nlive capture on a veth pair fed by tcpreplay, offered ${LIVE_RATES.map(fmtInt).join(', ')} packets/s`);

@@ -50,9 +50,9 @@ const OPT_IF_TSOFFSET = 14;
 const MIN_BLOCK = 12;
 const MIN_SECTION_HEADER = 28;
 const MIN_INTERFACE = 20;
-const MIN_ENHANCED_PACKET = 32;
+/** Enhanced and obsolete packet blocks: 28 bytes of header fields and the trailing length. */
+const MIN_TIMESTAMPED_PACKET = 32;
 const MIN_SIMPLE_PACKET = 16;
-const MIN_OBSOLETE_PACKET = 32;
 /** Larger blocks are taken for damage (a length read from garbage); this also bounds the reassembly buffer. */
 const MAX_BLOCK = 16 * 1024 * 1024;
 /** Room for a D-Bus message of the largest size libpcap allows, in a section that has a D-Bus interface. */
@@ -130,7 +130,7 @@ export class PcapngParser implements RecordParser {
     }
     switch (type) {
       case BLOCK_ENHANCED_PACKET:
-        return this.enhancedPacket(buf, off, length);
+        return this.timestampedPacket(buf, off, length, false);
       case PCAPNG_SECTION_HEADER:
         return this.sectionHeader(buf, off, length, le);
       case BLOCK_INTERFACE:
@@ -138,7 +138,7 @@ export class PcapngParser implements RecordParser {
       case BLOCK_SIMPLE_PACKET:
         return this.simplePacket(buf, off, length);
       case BLOCK_PACKET:
-        return this.obsoletePacket(buf, off, length);
+        return this.timestampedPacket(buf, off, length, true);
       default:
         return length;
     }
@@ -196,15 +196,22 @@ export class PcapngParser implements RecordParser {
     return length;
   }
 
-  private enhancedPacket(buf: Buffer, off: number, length: number): number {
-    if (length < MIN_ENHANCED_PACKET) return this.damage(`enhanced packet block too short (${length} bytes)`);
+  /**
+   * Enhanced (6) and obsolete (2) packet blocks: the same layout but for the
+   * interface id, 32 bits in the first, 16 bits and a 16-bit drop count in the
+   * second. Timestamps at 12 and 16, captured and original length at 20 and
+   * 24, the packet from 28.
+   */
+  private timestampedPacket(buf: Buffer, off: number, length: number, obsolete: boolean): number {
+    const name = obsolete ? 'packet block' : 'enhanced packet block';
+    if (length < MIN_TIMESTAMPED_PACKET) return this.damage(`${name} too short (${length} bytes)`);
     const le = this.littleEndian;
-    const id = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
+    const id = obsolete ? (le ? buf.readUInt16LE(off + 8) : buf.readUInt16BE(off + 8)) : le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
     const iface = this.interfaces[id];
     if (iface === undefined) return this.damage(`packet for interface ${id}, but the section describes ${this.interfaces.length}`);
     const caplen = le ? buf.readUInt32LE(off + 20) : buf.readUInt32BE(off + 20);
-    if (caplen > length - MIN_ENHANCED_PACKET) {
-      return this.damage(`enhanced packet block of ${length} bytes cannot hold ${caplen} captured bytes`);
+    if (caplen > length - MIN_TIMESTAMPED_PACKET) {
+      return this.damage(`${name} of ${length} bytes cannot hold ${caplen} captured bytes`);
     }
     if (caplen > iface.maxCaplen) return this.damage(`packet claims ${caplen} captured bytes, more than the maximum of ${iface.maxCaplen}`);
     const p = this.packet;
@@ -243,29 +250,6 @@ export class PcapngParser implements RecordParser {
     return length;
   }
 
-  private obsoletePacket(buf: Buffer, off: number, length: number): number {
-    if (length < MIN_OBSOLETE_PACKET) return this.damage(`packet block too short (${length} bytes)`);
-    const le = this.littleEndian;
-    const id = le ? buf.readUInt16LE(off + 8) : buf.readUInt16BE(off + 8);
-    const iface = this.interfaces[id];
-    if (iface === undefined) return this.damage(`packet for interface ${id}, but the section describes ${this.interfaces.length}`);
-    const caplen = le ? buf.readUInt32LE(off + 20) : buf.readUInt32BE(off + 20);
-    if (caplen > length - MIN_OBSOLETE_PACKET) {
-      return this.damage(`packet block of ${length} bytes cannot hold ${caplen} captured bytes`);
-    }
-    if (caplen > iface.maxCaplen) return this.damage(`packet claims ${caplen} captured bytes, more than the maximum of ${iface.maxCaplen}`);
-    const p = this.packet;
-    iface.unit.apply(le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12), le ? buf.readUInt32LE(off + 16) : buf.readUInt32BE(off + 16), p);
-    p.caplen = caplen;
-    p.len = le ? buf.readUInt32LE(off + 24) : buf.readUInt32BE(off + 24);
-    p.linktype = iface.linktype;
-    p.ifName = iface.name;
-    p.data = buf;
-    p.start = off + 28;
-    this.packets++;
-    this.sink.packet(p);
-    return length;
-  }
 }
 
 /**
