@@ -51,8 +51,9 @@ function digitCount(n: number): number {
 
 /**
  * Write a non-negative integer below 2^53 in decimal; returns the new position.
- * (LineOutput.uint divides by 10 per digit in floating point, which showed up
- * as the largest cost of a pkt record with its 10-digit seq, ack and ts.)
+ * Two digits per step, in integer arithmetic where it fits: one digit per
+ * floating-point division showed up as the largest cost of a pkt record with
+ * its 10-digit seq, ack and ts.
  */
 export function putUint(dst: Buffer, pos: number, n: number): number {
   if (n < 10) {

@@ -8,6 +8,7 @@
  * true and the producer stops reading.
  */
 import type { Writable } from 'node:stream';
+import { putUint, putUintPadded } from '../format/bytes.js';
 
 /** The most one record may take; callers reserve this much before formatting one. */
 export const MAX_RECORD = 8192;
@@ -73,32 +74,12 @@ export class LineOutput {
 
   /** Append a non-negative integer below 2^53 in decimal. */
   uint(n: number): void {
-    if (n < 10) {
-      this.buf[this.pos++] = 48 + n;
-      return;
-    }
-    const start = this.pos;
-    while (n > 0) {
-      const q = Math.floor(n / 10);
-      this.buf[this.pos++] = 48 + (n - q * 10);
-      n = q;
-    }
-    // digits were written least significant first: reverse them in place
-    for (let i = start, j = this.pos - 1; i < j; i++, j--) {
-      const t = this.buf[i]!;
-      this.buf[i] = this.buf[j]!;
-      this.buf[j] = t;
-    }
+    this.pos = putUint(this.buf, this.pos, n);
   }
 
   /** Append n zero-padded to `width` digits (for fractions of a second). */
   uintPadded(n: number, width: number): void {
-    for (let i = this.pos + width - 1; i >= this.pos; i--) {
-      const q = Math.floor(n / 10);
-      this.buf[i] = 48 + (n - q * 10);
-      n = q;
-    }
-    this.pos += width;
+    this.pos = putUintPadded(this.buf, this.pos, n, width);
   }
 
   /**
