@@ -7,11 +7,13 @@
  * Engines, each in its own process so one's garbage cannot slow another:
  *   cap-bare         a bare cap listener counting packets (the floor: no decoding, no Packet)
  *   cap-bare-1m      the same with a 1 MiB kernel buffer (not in the default set)
- *   trk-capture      the whole command, cap engine, decoding and writing NDJSON to /dev/null (not in the default set)
+ *   trk-capture      the whole command as a user runs it: cap engine and its default
+ *                    128 MiB buffer, decoding and writing NDJSON to /dev/null
+ *   trk-capture-tcpdump  the same with --engine tcpdump (its default 32 MiB buffer)
  *   cap              captureLive --engine cap into a sink that does nothing
  *   tcpdump          captureLive --engine tcpdump into a sink that does nothing
  *   tcpdump-devnull  tcpdump -w /dev/null (libpcap at its best, nothing done with the packets)
- * All with a 32 MiB kernel buffer. The traffic is a LAN-like capture of small
+ * The others with a 32 MiB kernel buffer. The traffic is a LAN-like capture of small
  * frames (gen-capture.ts, cut to 256 bytes) replayed at each rate.
  * Needs root and tcpreplay (apt-get install tcpreplay).
  */
@@ -37,10 +39,15 @@ export interface LiveBenchResult {
   drops?: number;
 }
 
-export const LIVE_ENGINES = ['cap-bare', 'cap', 'tcpdump', 'tcpdump-devnull'] as const;
+export const LIVE_ENGINES = ['trk-capture', 'trk-capture-tcpdump', 'cap-bare', 'cap', 'tcpdump', 'tcpdump-devnull'] as const;
 const BUFFER_MIB = 32;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO_ROOT = path.resolve(path.dirname(THIS_FILE), '../..');
+
+/** The share caught, rounded down: 99.995% must not read as 100. */
+export function caughtPercent(caught: number, sent: number): string {
+  return (Math.floor((10000 * caught) / sent) / 100).toFixed(2);
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -54,11 +61,12 @@ async function startEngine(engine: string, iface: string): Promise<RunningCaptur
   let out = '';
   let err = '';
   const devnull = engine === 'tcpdump-devnull';
-  const command = engine === 'trk-capture';
+  const command = engine === 'trk-capture' || engine === 'trk-capture-tcpdump';
+  const commandArgs = engine === 'trk-capture-tcpdump' ? ['--engine', 'tcpdump'] : [];
   const child = devnull
     ? spawn('tcpdump', ['-i', iface, '-w', '/dev/null', '-n', '-B', String(BUFFER_MIB * 1024)], { stdio: ['ignore', 'pipe', 'pipe'] })
     : command
-      ? spawn(process.execPath, [path.join(REPO_ROOT, 'bin/trk-capture.js'), '-i', iface], { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] })
+      ? spawn(process.execPath, [path.join(REPO_ROOT, 'bin/trk-capture.js'), ...commandArgs, '-i', iface], { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] })
       : spawn(process.execPath, [THIS_FILE, '--child', engine, iface], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (err += d));
@@ -78,8 +86,9 @@ async function startEngine(engine: string, iface: string): Promise<RunningCaptur
       await exited;
       if (command) {
         const caught = /(\d+) packets captured/.exec(err);
+        const drops = /(\d+) dropped by kernel/.exec(err);
         if (!caught) throw new Error(`trk-capture said: ${err.trim()}`);
-        return { caught: Number(caught[1]) };
+        return { caught: Number(caught[1]), drops: drops ? Number(drops[1]) : undefined };
       }
       if (devnull) {
         const caught = /^(\d+) packets? captured$/m.exec(err);
@@ -134,7 +143,7 @@ export async function benchLive(
         results.push(result);
         log(
           `${engine.padEnd(16)} ${String(pps).padStart(7)} pps (sent at ${sentPps ?? '?'}): ` +
-            `${caught}/${sent} caught = ${((100 * caught) / sent).toFixed(2)}%${drops !== undefined ? `, ${drops} kernel drops` : ''}`,
+            `${caught}/${sent} caught = ${caughtPercent(caught, sent)}%${drops !== undefined ? `, ${drops} kernel drops` : ''}`,
         );
       }
     }

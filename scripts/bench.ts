@@ -13,12 +13,12 @@
  * trk-capture ≥ 2× the packets/s of `tcpdump -nn -q`, peak memory on a file
  * twice as large ≤ 1.3× that on the first, start-up ≤ 1.5× `node -e 0`.
  */
-import type { LiveBenchResult } from './bench-live.js';
+import { benchLive, caughtPercent, type LiveBenchResult } from './bench-live.js';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateLanCapture } from './gen-capture.js';
 
@@ -26,13 +26,12 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const DATA_DIR = path.join(REPO, 'bench-data');
 const TRK_CAPTURE = path.join(REPO, 'bin', 'trk-capture.js');
 const FLOOR = path.join(REPO, 'dist', 'scripts', 'bench-floor.js');
-const BENCH_LIVE = path.join(REPO, 'dist', 'scripts', 'bench-live.js');
 const GNU_TIME = '/usr/bin/time';
 /** Bump when gen-capture's output changes, so stale cached captures are not reused. */
 const CAPTURE_VERSION = 1;
 const SEED = 1;
 const STARTUP_RUNS = 20;
-const LIVE_RATES = [50_000, 100_000, 200_000, 300_000];
+const LIVE_RATES = [50_000, 100_000, 150_000, 200_000, 300_000];
 
 const TARGET_VS_TCPDUMP = 2;
 const TARGET_MEMORY_RATIO = 1.3;
@@ -211,7 +210,7 @@ function verdictLine(v: Verdict): string {
 function liveTable(rows: LiveBenchResult[]): string {
   const lines = [`${'engine'.padEnd(18)}${'offered/s'.padStart(10)}${'sent/s'.padStart(10)}${'sent'.padStart(10)}${'caught'.padStart(10)}${'caught %'.padStart(10)}${'drops'.padStart(9)}`];
   for (const r of rows) {
-    const share = r.sent ? ((100 * r.caught) / r.sent).toFixed(1) : '—';
+    const share = r.sent ? caughtPercent(r.caught, r.sent) : '—';
     lines.push(
       `${r.engine.padEnd(18)}${fmtInt(r.pps).padStart(10)}${(r.sentPps === undefined ? '—' : fmtInt(r.sentPps)).padStart(10)}` +
         `${fmtInt(r.sent).padStart(10)}${fmtInt(r.caught).padStart(10)}${share.padStart(10)}${(r.drops === undefined ? '—' : fmtInt(r.drops)).padStart(9)}`,
@@ -222,12 +221,8 @@ function liveTable(rows: LiveBenchResult[]): string {
 
 async function runLive(): Promise<void> {
   if (process.getuid?.() !== 0) return void console.log('live capture: skipped (needs root)');
-  if (!fs.existsSync(BENCH_LIVE)) return void console.log('live capture: skipped (scripts/bench-live.ts is not written yet)');
-  type BenchLive = (rates: number[], opts?: { log?: (line: string) => void }) => Promise<LiveBenchResult[]>;
-  const mod = (await import(pathToFileURL(BENCH_LIVE).href)) as { benchLive?: BenchLive };
-  if (typeof mod.benchLive !== 'function') return void console.log('live capture: skipped (bench-live.js exports no benchLive)');
   console.log(`\nlive capture on a veth pair fed by tcpreplay, offered ${LIVE_RATES.map(fmtInt).join(', ')} packets/s`);
-  const rows = await mod.benchLive(LIVE_RATES, { log: (line) => process.stderr.write(`  ${line}\n`) });
+  const rows = await benchLive(LIVE_RATES, { log: (line) => process.stderr.write(`  ${line}\n`) });
   console.log(liveTable(rows));
 }
 

@@ -44,7 +44,7 @@ export const spec: CommandSpec = {
     {
       long: 'engine', type: 'string', arg: 'ENGINE', choices: ['cap', 'tcpdump'], default: 'cap',
       help: 'live capture engine: cap (libpcap in-process) or tcpdump (a tcpdump child)',
-      detail: 'cap runs libpcap inside the process. Its timestamps are taken when a packet reaches the program (within about a millisecond of the kernel\'s), and the kernel\'s drop count is not available to it. tcpdump reads the packets from a tcpdump child writing pcap to a pipe: kernel timestamps, exact wire lengths and the kernel\'s drop count, at the cost of one more process. Use tcpdump where timing matters to the microsecond or drops must be counted.',
+      detail: 'cap runs libpcap inside the process. Its timestamps are taken when a packet reaches the program (within about a millisecond of the kernel\'s), and the kernel\'s drop count is not available to it. tcpdump reads the packets from a tcpdump child writing pcap to a pipe: kernel timestamps, exact wire lengths and the kernel\'s drop count, at the cost of one more process. Use tcpdump where timing matters to the microsecond, where drops must be counted, or above about 100 000 packets/s: on a 2-core machine the whole command caught every packet at 200 000 packets/s with tcpdump, and lost 0.5% at 150 000 with cap (npm run bench).',
     },
     {
       long: 'buffer-size', short: 'B', type: 'number', arg: 'KIB', min: 1024,
