@@ -259,13 +259,14 @@ describe('live capture on a veth pair', { skip }, () => {
     });
 
     test(`${engine}: without privileges, says how to get them`, { skip: engineSkip }, () => {
-      // a child as nobody with no capabilities at all
+      // a child with no capabilities at all: root's uid (so it can read the
+      // repo wherever it was cloned) but an empty capability bounding set
       const script = `import(${JSON.stringify(path.join(REPO_ROOT, 'dist/src/capture/live.js'))}).then(m => m.captureLive(
         { iface: ${JSON.stringify(ns.hostIf)}, snaplen: 0, promisc: true, bufferMiB: 4, engine: '${engine}', signal: new AbortController().signal },
         { packet() {}, drain() {} })).then(() => console.log('opened'), e => console.log(e.name + ': ' + e.message))`;
       const child = spawnSync(
         'setpriv',
-        ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script],
+        ['--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script],
         { encoding: 'utf8', timeout: 10000 },
       );
       const fix =
@@ -373,13 +374,18 @@ describe('live capture on a veth pair', { skip }, () => {
       child.stdout.on('data', (d: Buffer) => (out += d));
       child.stderr.on('data', (d: Buffer) => (err += d));
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-      await sleep(engine === 'tcpdump' ? 800 : 500);
+      // it says when the capture has begun, as tcpdump does
+      for (let waited = 0; !/listening on/.test(err); waited += 20) {
+        assert.ok(waited < 15000 && child.exitCode === null, `no 'listening on' from trk-capture: ${err}`);
+        await sleep(20);
+      }
+      assert.equal(err, `trk-capture: listening on ${ns.hostIf} (${engine} engine)\n`);
       await ns.run('ping', ['-c', '2', '-i', '0.01', '-q', ns.hostIp]);
       await sleep(200);
       child.kill('SIGINT');
       assert.equal(await exited, 0, err);
       assert.equal(out.trim().split('\n').length, 4, out);
-      assert.match(err, new RegExp(`^trk-capture: 4 packets captured on ${ns.hostIf}`));
+      assert.match(err, new RegExp(`\ntrk-capture: 4 packets captured on ${ns.hostIf}`));
       if (engine === 'tcpdump') assert.match(err, /0 dropped by kernel/);
     }
   });

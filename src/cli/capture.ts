@@ -53,7 +53,7 @@ export const spec: CommandSpec = {
     },
     { long: 'list-interfaces', short: 'D', type: 'flag', help: 'list the interfaces live capture can use, and exit' },
     { long: 'human', short: 'H', type: 'flag', help: 'one readable line per packet instead of NDJSON' },
-    { long: 'quiet', short: 'q', type: 'flag', help: 'no summary line on stderr at the end of a live capture' },
+    { long: 'quiet', short: 'q', type: 'flag', help: "no 'listening on' line and no summary on stderr for a live capture" },
   ],
   examples: [
     'trk-capture -r day.pcap.gz | head',
@@ -150,6 +150,10 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
         bufferMiB: Math.round(((options['buffer-size'] as number | undefined) ?? DEFAULT_BUFFER_KIB[engine]) / 1024),
         engine,
         signal: stop.signal,
+        // as tcpdump does: the operator (and a script) learns when capture has begun
+        onListening: () => {
+          if (!options.quiet) warn('trk-capture', `listening on ${iface} (${engine} engine)`);
+        },
       },
       sink,
     );
