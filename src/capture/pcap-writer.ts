@@ -9,13 +9,15 @@
  *    8      thiszone 0, 12 sigfigs 0
  *  record:  ts_sec, ts_frac, incl_len, orig_len  (4 bytes each)
  *
- * Records are copied into one large chunk and handed to the stream only when
- * it is full, so writing millions of small frames costs one stream write per
+ * Records are copied into one large chunk (a LineOutput: the same buffer the
+ * commands write their lines into) and handed to the stream only when it is
+ * full, so writing millions of small frames costs one stream write per
  * megabyte, not one per packet. Back-pressure follows Writable.write():
  * `write()` returns false when the stream is full, and the caller then awaits
  * `drain()` before writing more.
  */
 import type { Writable } from 'node:stream';
+import { LineOutput } from '../io/output.js';
 
 const MAGIC_MICRO = 0xa1b2c3d4;
 const MAGIC_NANO = 0xa1b23c4d;
@@ -37,9 +39,8 @@ export interface PcapWriterOptions {
 export class PcapWriter {
   readonly snaplen: number;
   private readonly fracLimit: number;
-  private buf: Buffer;
-  private pos = 0;
-  private waiting: Promise<void> | undefined;
+  /** The chunked buffer with back-pressure that the line-writing commands use too. */
+  private readonly output: LineOutput;
   private failure: Error | undefined;
 
   constructor(
@@ -53,16 +54,19 @@ export class PcapWriter {
     }
     this.snaplen = snaplen;
     this.fracLimit = opts.nanosecond ? 1e9 : 1e6;
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, FILE_HEADER));
-    const b = this.buf;
-    b.writeUInt32LE(opts.nanosecond ? MAGIC_NANO : MAGIC_MICRO, 0);
-    b.writeUInt16LE(2, 4);
-    b.writeUInt16LE(4, 6);
-    b.writeInt32LE(0, 8);
-    b.writeUInt32LE(0, 12);
-    b.writeUInt32LE(snaplen, 16);
-    b.writeUInt32LE(opts.linktype, 20);
-    this.pos = FILE_HEADER;
+    this.output = new LineOutput(out, CHUNK);
+    const o = this.output;
+    o.reserve(FILE_HEADER);
+    const b = o.buf;
+    const p = o.pos;
+    b.writeUInt32LE(opts.nanosecond ? MAGIC_NANO : MAGIC_MICRO, p);
+    b.writeUInt16LE(2, p + 4);
+    b.writeUInt16LE(4, p + 6);
+    b.writeInt32LE(0, p + 8);
+    b.writeUInt32LE(0, p + 12);
+    b.writeUInt32LE(snaplen, p + 16);
+    b.writeUInt32LE(opts.linktype, p + 20);
+    o.pos = p + FILE_HEADER;
     out.on('error', (err: Error) => {
       this.failure ??= err;
     });
@@ -81,33 +85,28 @@ export class PcapWriter {
       throw new RangeError(`wire length ${wireLen} is shorter than the ${frame.length}-byte frame`);
     }
     const caplen = frame.length < this.snaplen ? frame.length : this.snaplen;
-    let ok = true;
-    if (this.pos + RECORD_HEADER + caplen > this.buf.length) {
-      ok = this.flush();
-      if (RECORD_HEADER + caplen > this.buf.length) this.buf = Buffer.allocUnsafe(RECORD_HEADER + caplen);
-    }
-    const b = this.buf;
-    let p = this.pos;
+    const o = this.output;
+    o.reserve(RECORD_HEADER + caplen); // hands a full chunk to the stream
+    const b = o.buf;
+    const p = o.pos;
     b.writeUInt32LE(tsSec, p);
     b.writeUInt32LE(tsFrac, p + 4);
     b.writeUInt32LE(caplen, p + 8);
     b.writeUInt32LE(wireLen, p + 12);
-    p += RECORD_HEADER;
-    frame.copy(b, p, 0, caplen);
-    this.pos = p + caplen;
-    return ok && this.waiting === undefined;
+    frame.copy(b, p + RECORD_HEADER, 0, caplen);
+    o.pos = p + RECORD_HEADER + caplen;
+    return !o.waiting;
   }
 
   /** Resolves when the stream can take more (at once when it can now). */
   drain(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return this.waiting ?? Promise.resolve();
+    return this.output.waiting ?? Promise.resolve();
   }
 
   /** Write what is buffered, end the stream and wait until it has finished (file closed). */
   async end(): Promise<void> {
-    this.flush();
-    if (this.waiting) await this.waiting;
+    await this.output.end();
     if (this.failure) throw this.failure;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null): void => {
@@ -121,30 +120,5 @@ export class PcapWriter {
       this.out.once('finish', finished);
       this.out.end();
     });
-  }
-
-  /** Hand the chunk to the stream; false when the stream asks us to wait. */
-  private flush(): boolean {
-    if (this.pos === 0) return this.waiting === undefined;
-    const chunk = this.buf.subarray(0, this.pos);
-    // the stream keeps `chunk` until it is written: carry on in a fresh buffer
-    this.buf = Buffer.allocUnsafe(CHUNK);
-    this.pos = 0;
-    const ok = this.out.write(chunk);
-    if (!ok && this.waiting === undefined) {
-      this.waiting = new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.out.off('drain', done);
-          this.out.off('close', done);
-          this.out.off('error', done);
-          this.waiting = undefined;
-          resolve();
-        };
-        this.out.on('drain', done);
-        this.out.on('close', done);
-        this.out.on('error', done);
-      });
-    }
-    return ok;
   }
 }

@@ -26,7 +26,8 @@ export class LineOutput {
   pos = 0;
   /** True once the reader has gone away (EPIPE): stop producing. */
   closed = false;
-  private waiting: Promise<void> | undefined;
+  /** Set while the stream has asked us to wait; resolves on its 'drain'. */
+  waiting: Promise<void> | undefined;
   private failure: Error | undefined;
   private idleFlush: NodeJS.Timeout | undefined;
 
