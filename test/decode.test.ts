@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { decodeHex, formatted } from './helpers/packets.js';
 import { writePktJson } from '../src/format/pkt-json.js';
 import { ipv4Text, ipv6Text, macText } from '../src/format/addr.js';
-import type { Packet } from '../src/decode/packet.js';
+import { Packet } from '../src/decode/packet.js';
+import { decodePacket } from '../src/decode/index.js';
 
 const ETHERNET = 1;
 const json = (p: Packet): unknown => JSON.parse(formatted(writePktJson, p));
@@ -276,4 +277,29 @@ test('IPv6 extension headers: hop-by-hop, AH, fragment to UDP; non-first fragmen
 test('ICMP error: type and code, not the quoted ports', () => {
   const p = decodeHex(ETHERNET, '0060089fb1f300e0f9cc1800080045000070e1a64000fe0172668397013c839720150303901f00000000450000ede33200003f116f4e839720158397013c0707115c00d94a24');
   assert.deepEqual([p.itype, p.icode, p.sport, p.dport], [3, 3, -1, -1]);
+});
+
+test('a source that did not learn the wire length: the outermost IP header gives it', () => {
+  // as the cap engine hands over a packet it copied only in part: len = what was copied
+  const cut = (hex: string, caplen: number, linktype = ETHERNET): Packet => {
+    const data = Buffer.from(hex, 'hex');
+    const p = new Packet();
+    p.data = data;
+    p.caplen = caplen;
+    p.len = caplen;
+    p.linktype = linktype;
+    p.lenFromHeaders = true;
+    decodePacket(p);
+    return p;
+  };
+  // the SYN: 14 bytes of Ethernet + IPv4 total length 60, cut to 40 bytes
+  assert.equal(cut(TCP_SYN, 40).len, 74);
+  // 802.1Q: 18 bytes of link header + IPv4 total length 52
+  assert.equal(cut(VLAN_UDP, 40).len, 70);
+  // IPv6: 14 + 40 + payload length 32
+  assert.equal(cut(NS, 60).len, 86);
+  // cut before the IPv4 total length: only what was copied is known
+  assert.equal(cut(TCP_SYN, 16).len, 16);
+  // a file reader knows the wire length: the IP header does not change it
+  assert.equal(decodeHex(ETHERNET, TCP_SYN, 40).len, 74);
 });

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { captureLive, listInterfaces, type LiveOptions } from '../src/capture/live.js';
 import { CAP_SNAPLEN } from '../src/capture/live-cap.js';
 import type { Packet } from '../src/decode/packet.js';
+import { decodePacket } from '../src/decode/index.js';
 import type { PacketSink, SourceSummary } from '../src/capture/source.js';
 import { createNetns, netnsUnavailable, waitCarrier, type Netns } from './helpers/netns.js';
 import { BIN, REPO_ROOT } from './helpers/paths.js';
@@ -48,6 +49,7 @@ class Tally implements PacketSink {
   constructor(private readonly ns: Netns) {}
 
   packet(p: Packet): void {
+    decodePacket(p); // as every consumer does: it also completes a cut packet's wire length
     this.total++;
     this.ifNames.add(p.ifName);
     const ts = p.tsSec + p.tsFrac / 10 ** p.tsDigits;

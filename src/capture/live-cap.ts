@@ -8,8 +8,8 @@
  *    where truncated means the packet did not fit in `buffer`.
  *  - No timestamp, no wire length, no pcap_stats: timestamps here are the
  *    clock when the packet reaches JavaScript, the wire length is the copied
- *    length or, when the copy was cut short, rebuilt from the IP header
- *    (wire-length.ts), and kernel drops are unknown (the ring's tp_drops is
+ *    length or, when the copy was cut short, rebuilt from the IP header by
+ *    the decoders (Packet.lenFromHeaders), and kernel drops are unknown (the ring's tp_drops is
  *    only readable with getsockopt on libpcap's socket; sock_diag's skmem
  *    drop count stays 0 for a ring socket, measured).
  *  - It keeps a raw pointer to `buffer` and no reference to it: if the Buffer
@@ -43,7 +43,6 @@ import type { PacketSink, SourceSummary } from './source.js';
 import type { LiveOptions } from './live.js';
 import { capMissing, noSuchDevice, openFailure } from './live-errors.js';
 import { InputError } from './source.js';
-import { wireLengthFromHeaders } from './wire-length.js';
 
 const LINKTYPE_IEEE802_11_RADIOTAP = 127;
 /** libpcap's snaplen inside cap: longer packets are cut to this. */
@@ -214,7 +213,9 @@ export async function captureWithCap(opts: LiveOptions, sink: PacketSink): Promi
     p.tsSec = sec;
     p.tsFrac = micros - sec * 1e6;
     p.caplen = copied;
-    p.len = truncated || copied === CAP_SNAPLEN ? wireLengthFromHeaders(buffer, 0, copied, p.linktype) : copied;
+    p.len = copied;
+    // a copy cut short: the decoders take the wire length from the IP header
+    p.lenFromHeaders = truncated || copied === CAP_SNAPLEN;
     p.resetLayers();
     packets++;
     sink.packet(p);

@@ -64,6 +64,7 @@ export function decodeIPv4(p: Packet, off: number, end: number): void {
       return;
     }
     if (off + totalLength < end) end = off + totalLength;
+    if (p.lenFromHeaders) p.wireLengthFromIp(off, totalLength);
   }
   if ((((b[off + 6]! & 0x1f) << 8) | b[off + 7]!) !== 0) {
     p.frag = true;

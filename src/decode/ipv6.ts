@@ -71,7 +71,10 @@ export function decodeIPv6(p: Packet, off: number, end: number): void {
   p.dstOff = off + 24;
   // payload length 0 is a jumbogram (RFC 2675) or a TSO capture: keep what was captured
   const payloadLength = (b[off + 4]! << 8) | b[off + 5]!;
-  if (payloadLength !== 0 && off + IPV6_HEADER_LENGTH + payloadLength < end) end = off + IPV6_HEADER_LENGTH + payloadLength;
+  if (payloadLength !== 0) {
+    if (off + IPV6_HEADER_LENGTH + payloadLength < end) end = off + IPV6_HEADER_LENGTH + payloadLength;
+    if (p.lenFromHeaders) p.wireLengthFromIp(off, IPV6_HEADER_LENGTH + payloadLength);
+  }
   let next = b[off + 6]!;
   off += IPV6_HEADER_LENGTH;
   // every extension header is at least 8 bytes long, so the walk ends at `end` at the latest

@@ -51,6 +51,12 @@ export class Packet {
   linktype = LINKTYPE_ETHERNET;
   /** Interface name (live capture, or pcapng if_name); undefined when unknown. */
   ifName: string | undefined = undefined;
+  /**
+   * Set by a source that did not learn the wire length (the cap engine when
+   * its copy was cut short): `len` is then only the captured length, and the
+   * outermost IP header's own length is taken instead (see wireLengthFromIp).
+   */
+  lenFromHeaders = false;
 
   // ---- link layer ----
   dmacOff = -1; // 6 bytes
@@ -98,6 +104,16 @@ export class Packet {
 
   /** Why decoding stopped early (a constant string); undefined when the packet decoded fully. */
   err: string | undefined = undefined;
+
+  /**
+   * The IP datagram at `ipOff` is `ipLength` bytes long: when the source did
+   * not know the wire length, the link header plus that is the best answer
+   * (padding and trailers after the datagram are not counted).
+   */
+  wireLengthFromIp(ipOff: number, ipLength: number): void {
+    const len = ipOff - this.start + ipLength;
+    if (len > this.len) this.len = len;
+  }
 
   /** Forget everything decoded from the previous packet (metadata is set by the reader). */
   resetLayers(): void {
