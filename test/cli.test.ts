@@ -99,12 +99,6 @@ test('a truncated file: every whole packet, then one line with the byte offset, 
   assert.match(r.stderr, /^trk-capture: .*cut\.pcap: .* at byte \d+; \d+ packets read before it\n$/);
 });
 
-test('a filter with -r is refused with the way to do it', () => {
-  const r = run(['-r', SAMPLE, 'tcp']);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /tcpdump -r FILE -w - 'tcp' \| trk-capture -r -/);
-});
-
 test('| head -1 ends at once and quietly', { skip: noCorpus || undefined }, async () => {
   // a big input: the LAN capture, 20 times over standard input
   const child = spawn(process.execPath, [BIN('trk-capture'), '-r', '-'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });

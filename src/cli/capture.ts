@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
   name: 'trk-capture',
   summary: 'read packets from capture files or a live interface and write one pkt record per packet',
   usage: [
-    '[-H] [-c COUNT] -r FILE [-r FILE ...]',
+    '[-H] [-c COUNT] -r FILE [-r FILE ...] [-f FILTER | FILTER ...]',
     '[-H] [-c COUNT] [--duration SECONDS] [-p] [-s SNAPLEN] [--engine cap|tcpdump] -i IFACE [-f FILTER | FILTER ...]',
     '-D',
   ],
@@ -31,7 +31,8 @@ export const spec: CommandSpec = {
     },
     {
       long: 'filter', short: 'f', type: 'string', arg: 'FILTER',
-      help: "BPF filter for live capture, in tcpdump's syntax (words after the options work too)",
+      help: "BPF filter in tcpdump's syntax, for live capture and files (words after the options work too)",
+      detail: 'Live, the filter runs in the kernel. On capture files it is compiled by tcpdump (tcpdump -ddd, which needs no privileges) once per link type and run on each packet by trk itself, with the same meaning; a file whose packets have a link type the filter cannot be compiled for has those packets left out, with a warning.',
     },
     {
       long: 'snaplen', short: 's', type: 'number', arg: 'BYTES', min: 64,
@@ -59,6 +60,7 @@ export const spec: CommandSpec = {
     'trk-capture -r day.pcap.gz | head',
     "trk-capture -i eth0 -f 'not port 22' -H",
     'tcpdump -i eth0 -U -w - | trk-capture -r -',
+    "trk-capture -r day.pcap.gz 'tcp port 443'",
   ],
 };
 
@@ -66,12 +68,13 @@ const DEFAULT_BUFFER_KIB = { cap: 131072, tcpdump: 32768 } as const;
 
 /** The modules that do the work, loaded once the arguments are known to need them. */
 async function loadPipeline() {
-  const [decode, json, human, file, live, source, output] = await Promise.all([
+  const [decode, json, human, file, live, filter, source, output] = await Promise.all([
     import('../decode/index.js'),
     import('../format/pkt-json.js'),
     import('../format/pkt-human.js'),
     import('../capture/file.js'),
     import('../capture/live.js'),
+    import('../capture/filter.js'),
     import('../capture/source.js'),
     import('../io/output.js'),
   ]);
@@ -83,6 +86,7 @@ async function loadPipeline() {
     readCapture: file.readCapture,
     captureLive: live.captureLive,
     listInterfaces: live.listInterfaces,
+    FilteringSink: filter.FilteringSink,
     InputError: source.InputError,
     LineOutput: output.LineOutput,
   };
@@ -126,9 +130,6 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const filter = (options.filter as string | undefined) ?? (positional.length ? positional.join(' ') : undefined);
   if (files.length && iface) throw new UsageError('use either -r FILE or -i IFACE, not both');
   if (!files.length && !iface) throw new UsageError('nothing to read: give -r FILE, -r - for standard input, or -i IFACE');
-  if (files.length && filter !== undefined) {
-    throw new UsageError(`filters apply to live capture; to filter a file: tcpdump -r FILE -w - '${filter}' | trk-capture -r -`);
-  }
   if (files.length && options.duration !== undefined) throw new UsageError('--duration applies to live capture (-i)');
 
   const engine = (options.engine as 'cap' | 'tcpdump' | undefined) ?? 'cap';
@@ -138,7 +139,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const sink = new CaptureSink(run.decodePacket, write, out, (options.count as number | undefined) ?? Infinity, stop);
   const interrupted = onInterrupt(stop);
   try {
-    if (files.length) return await readFiles(run, files, sink, stop.signal, out);
+    if (files.length) return await readFiles(run, files, sink, filter, stop.signal, out);
     const summary = await run.captureLive(
       {
         iface: iface!,
@@ -165,14 +166,27 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   }
 }
 
-async function readFiles(run: Pipeline, files: string[], sink: CaptureSink, signal: AbortSignal, out: LineOutput): Promise<number> {
+async function readFiles(
+  run: Pipeline,
+  files: string[],
+  sink: CaptureSink,
+  filter: string | undefined,
+  signal: AbortSignal,
+  out: LineOutput,
+): Promise<number> {
   let code = 0;
+  // the live engines filter in the kernel; a file's packets go through the same program here
+  const filtered = filter === undefined ? undefined : new run.FilteringSink(filter, sink);
   for (const file of files) {
     if (signal.aborted) break;
     const name = file === '-' ? 'standard input' : file;
     const before = sink.packets;
     const progress = showProgress(name, sink);
-    const summary = await run.readCapture(run.openCaptureInput(file), name, sink, { signal }).finally(progress.done);
+    const summary = await run.readCapture(run.openCaptureInput(file), name, filtered ?? sink, { signal }).finally(progress.done);
+    for (const linktype of filtered?.unfilterable ?? []) {
+      warn('trk-capture', `${name}: packets of link type ${linktype} left out: the filter does not apply to that link type`);
+    }
+    filtered?.unfilterable.clear();
     if (summary.damage) {
       // everything before the damage has been written; say where it is and go on
       await out.end();
