@@ -237,6 +237,23 @@ test('interfaceNetworks: address + netmask → network; loopback, link-local and
 
 // ---------------------------------------------------------------- membership
 
+/**
+ * For each [net, one below, first, last, one above]: the first and last
+ * addresses are in the set, the neighbours (when there are any) are not, and
+ * an address of the other family never is.
+ */
+function checkEdges(cases: [string, string, string, string, string][], otherFamily: string): void {
+  for (const [net, below, first, last, above] of cases) {
+    assert.deepEqual(parseNetworks(net).warnings, [], `${net} is a clean network`);
+    const s = setOf(net);
+    assert.equal(s.contains(first), true, `${first} in ${net}`);
+    assert.equal(s.contains(last), true, `${last} in ${net}`);
+    if (below) assert.equal(s.contains(below), false, `${below} not in ${net}`);
+    if (above) assert.equal(s.contains(above), false, `${above} not in ${net}`);
+    assert.equal(s.contains(otherFamily), false, `${otherFamily} is of the other family`);
+  }
+}
+
 /** Each prefix's first and last address are in it, one below and one above are not. */
 test('membership at the edges of IPv4 prefixes', () => {
   const cases: [string, string, string, string, string][] = [
@@ -250,15 +267,7 @@ test('membership at the edges of IPv4 prefixes', () => {
     ['255.255.255.255/32', '255.255.255.254', '255.255.255.255', '255.255.255.255', ''],
     ['0.0.0.0/32', '', '0.0.0.0', '0.0.0.0', '0.0.0.1'],
   ];
-  for (const [net, below, first, last, above] of cases) {
-    assert.deepEqual(parseNetworks(net).warnings, [], `${net} is a clean network`);
-    const s = setOf(net);
-    assert.equal(s.contains(first), true, `${first} in ${net}`);
-    assert.equal(s.contains(last), true, `${last} in ${net}`);
-    if (below) assert.equal(s.contains(below), false, `${below} not in ${net}`);
-    if (above) assert.equal(s.contains(above), false, `${above} not in ${net}`);
-    assert.equal(s.contains('2001:db8::1'), false, 'an IPv4 set holds no IPv6 address');
-  }
+  checkEdges(cases, '2001:db8::1');
   const all = setOf('0.0.0.0/0');
   for (const a of ['0.0.0.0', '127.0.0.1', '255.255.255.255']) assert.equal(all.contains(a), true);
   assert.equal(all.contains('::'), false);
@@ -281,15 +290,7 @@ test('membership at the edges of IPv6 prefixes, lengths not multiples of 8, /0 a
     ['::/128', '', '::', '::', '::1'],
     ['ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', ''],
   ];
-  for (const [net, below, first, last, above] of cases) {
-    assert.deepEqual(parseNetworks(net).warnings, [], `${net} is a clean network`);
-    const s = setOf(net);
-    assert.equal(s.contains(first), true, `${first} in ${net}`);
-    assert.equal(s.contains(last), true, `${last} in ${net}`);
-    if (below) assert.equal(s.contains(below), false, `${below} not in ${net}`);
-    if (above) assert.equal(s.contains(above), false, `${above} not in ${net}`);
-    assert.equal(s.contains('10.0.0.1'), false, 'an IPv6 set holds no IPv4 address');
-  }
+  checkEdges(cases, '10.0.0.1');
   const all = setOf('::/0');
   for (const a of ['::', '::1', '2001:db8::1', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']) assert.equal(all.contains(a), true, a);
   assert.equal(all.contains('0.0.0.0'), false);
