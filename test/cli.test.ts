@@ -48,6 +48,14 @@ test('a missing file: one line naming it, exit 1', () => {
   assert.match(r.stderr, /^trk-capture: \/nonexistent\/day\.pcap: No such file or directory\n$/);
 });
 
+test('several files: one that cannot be read is reported, the others are still read, exit 1', () => {
+  const one = run(['-r', SAMPLE]).stdout;
+  const r = run(['-r', '/nonexistent/a.pcap', '-r', SAMPLE, '-r', os.tmpdir(), '-r', SAMPLE]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, one + one);
+  assert.equal(r.stderr, `trk-capture: /nonexistent/a.pcap: No such file or directory\ntrk-capture: ${os.tmpdir()}: Is a directory\n`);
+});
+
 test('garbage and empty input: one line, exit 1, no stack trace', () => {
   const garbage = run(['-r', '-'], 'this is not a capture file\n'.repeat(10));
   assert.equal(garbage.code, 1);

@@ -182,7 +182,17 @@ async function readFiles(
     const name = file === '-' ? 'standard input' : file;
     const before = sink.packets;
     const progress = showProgress(name, sink);
-    const summary = await run.readCapture(run.openCaptureInput(file), name, filtered ?? sink, { signal }).finally(progress.done);
+    let summary: SourceSummary;
+    try {
+      summary = await run.readCapture(run.openCaptureInput(file), name, filtered ?? sink, { signal }).finally(progress.done);
+    } catch (err) {
+      // like cat: a file that cannot be read is reported, and the others are still read
+      if (!(err instanceof run.InputError) || files.length === 1) throw err;
+      await out.end();
+      warn('trk-capture', err.message);
+      code = 1;
+      continue;
+    }
     for (const linktype of filtered?.unfilterable ?? []) {
       warn('trk-capture', `${name}: packets of link type ${linktype} left out: the filter does not apply to that link type`);
     }
