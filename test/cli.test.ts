@@ -56,6 +56,13 @@ test('several files: one that cannot be read is reported, the others are still r
   assert.equal(r.stderr, `trk-capture: /nonexistent/a.pcap: No such file or directory\ntrk-capture: ${os.tmpdir()}: Is a directory\n`);
 });
 
+test('-r - on a terminal says what to do instead of waiting for a capture', { skip: spawnSync('script', ['--version']).error ? 'script(1) is not installed' : undefined }, () => {
+  // script(1) gives the command a terminal as its standard input
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${BIN('trk-capture')} -r -`, '/dev/null'], { env: ENV, encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stdout, /trk-capture: standard input is a terminal: pipe a capture in \(tcpdump -w - \| trk-capture -r -\), or name a file/);
+});
+
 test('garbage and empty input: one line, exit 1, no stack trace', () => {
   const garbage = run(['-r', '-'], 'this is not a capture file\n'.repeat(10));
   assert.equal(garbage.code, 1);

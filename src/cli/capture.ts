@@ -179,6 +179,9 @@ async function readFiles(
   const filtered = filter === undefined ? undefined : new run.FilteringSink(filter, sink);
   for (const file of files) {
     if (signal.aborted) break;
+    if (file === '-' && process.stdin.isTTY) {
+      throw new UsageError('standard input is a terminal: pipe a capture in (tcpdump -w - | trk-capture -r -), or name a file');
+    }
     const name = file === '-' ? 'standard input' : file;
     const before = sink.packets;
     const progress = showProgress(name, sink);
