@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { captureLive, listInterfaces, type LiveOptions } from '../src/capture/live.js';
 import { CAP_SNAPLEN } from '../src/capture/live-cap.js';
+import { capMissing } from '../src/capture/live-errors.js';
 import type { Packet } from '../src/decode/packet.js';
 import { decodePacket } from '../src/decode/index.js';
 import type { PacketSink, SourceSummary } from '../src/capture/source.js';
@@ -400,4 +401,12 @@ test('listInterfaces names the loopback and the any pseudo-device', () => {
   assert.ok(lo.addresses.includes('127.0.0.1'));
   assert.equal(lo.up, true);
   assert.ok(list.some((d) => d.name === 'any'));
+});
+
+test('without cap, live capture says what to install: npm install when it was never built, npm rebuild when it was', () => {
+  assert.equal(
+    capMissing('cap is not installed', false).message,
+    "the cap engine is not available (cap is not installed): apt-get install libpcap-dev, then npm install again in trk's directory; or use --engine tcpdump",
+  );
+  assert.match(capMissing('cap did not load: bad ELF', true).message, /then npm rebuild cap; or use --engine tcpdump$/);
 });

@@ -97,7 +97,8 @@ function capOrThrow(): CapModule {
   const cap = loadCap();
   if (cap instanceof Error) {
     const code = (cap as NodeJS.ErrnoException).code;
-    throw capMissing(code === 'MODULE_NOT_FOUND' && /'cap'/.test(cap.message) ? 'cap is not installed' : `cap did not load: ${cap.message.split('\n')[0]}`);
+    const notInstalled = code === 'MODULE_NOT_FOUND' && /'cap'/.test(cap.message);
+    throw capMissing(notInstalled ? 'cap is not installed' : `cap did not load: ${cap.message.split('\n')[0]}`, !notInstalled);
   }
   return cap;
 }

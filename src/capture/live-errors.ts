@@ -23,10 +23,13 @@ export function badFilter(filter: string, detail: string): InputError {
   return new InputError(`bad filter '${filter}': ${detail}`);
 }
 
-export function capMissing(detail: string): InputError {
-  return new InputError(
-    `the cap engine is not available (${detail}): apt-get install libpcap-dev, then npm rebuild cap; or use --engine tcpdump`,
-  );
+/**
+ * cap is an optional dependency: where libpcap-dev was missing its build
+ * failed and npm left it out, so it must be installed again, not rebuilt.
+ */
+export function capMissing(detail: string, installed: boolean): InputError {
+  const fix = installed ? 'npm rebuild cap' : 'npm install again in trk\'s directory';
+  return new InputError(`the cap engine is not available (${detail}): apt-get install libpcap-dev, then ${fix}; or use --engine tcpdump`);
 }
 
 export function tcpdumpMissing(): InputError {
