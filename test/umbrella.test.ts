@@ -25,6 +25,12 @@ test('trk capture ARGS is trk-capture ARGS', () => {
   assert.equal(trk(['capture', '--bogus']).code, 2);
 });
 
+test('an unknown option of the umbrella is named', () => {
+  const r = trk(['--bogus']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "trk: unknown option --bogus\nTry 'trk --help' for more information.\n");
+});
+
 test('an unknown command is a usage error', () => {
   const r = trk(['capturr']);
   assert.equal(r.code, 2);

@@ -6,6 +6,9 @@ import yargs from 'yargs';
 import { COMMANDS, type CommandModule } from './commands.js';
 import { packageVersion } from './run.js';
 
+/** The umbrella's own options; everything else belongs to a command. */
+const UMBRELLA_OPTIONS = new Set(['--help', '-h', '--version', '--get-yargs-completions']);
+
 export async function run(argv: string[] = process.argv.slice(2)): Promise<void> {
   const first = argv[0];
   // `trk NAME args…` hands the arguments over untouched, so the command parses
@@ -14,6 +17,12 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<void>
     const command = await COMMANDS[first]!();
     await command.run(argv.slice(1));
     return;
+  }
+
+  // yargs would answer an unknown option with "name a command": say what is wrong
+  if (first !== undefined && first.startsWith('-') && !UMBRELLA_OPTIONS.has(first.split('=')[0]!)) {
+    process.stderr.write(`trk: unknown option ${first}\nTry 'trk --help' for more information.\n`);
+    process.exit(2);
   }
 
   const modules = await loadAll();
