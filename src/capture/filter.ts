@@ -8,11 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { BpfProgram } from './bpf.js';
 import { InputError, type PacketSink } from './source.js';
-import type { Packet } from '../decode/packet.js';
+import { LINKTYPE_ENC, LINKTYPE_NULL, type Packet } from '../decode/packet.js';
 
 const PCAP_HEADER = 24;
-const LINKTYPE_NULL = 0;
-const LINKTYPE_ENC = 109;
 
 /**
  * Compiles `expression` with tcpdump for a capture file of `linktype`, in the

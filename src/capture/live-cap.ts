@@ -34,6 +34,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import {
   LINKTYPE_ETHERNET,
+  LINKTYPE_IEEE802_11_RADIOTAP,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_NULL,
   LINKTYPE_RAW,
@@ -44,7 +45,6 @@ import type { LiveOptions } from './live.js';
 import { capMissing, noSuchDevice, openFailure } from './live-errors.js';
 import { InputError } from './source.js';
 
-const LINKTYPE_IEEE802_11_RADIOTAP = 127;
 /** libpcap's snaplen inside cap: longer packets are cut to this. */
 export const CAP_SNAPLEN = 65535;
 /**

@@ -30,7 +30,8 @@
  */
 import { Packet } from '../decode/packet.js';
 import type { PacketSink } from './source.js';
-import { DAMAGED, LINKTYPE_DBUS, NEED_MORE, maxCaplenFor, type RecordParser } from './records.js';
+import { LINKTYPE_DBUS } from '../decode/packet.js';
+import { DAMAGED, NEED_MORE, maxCaplenFor, type RecordParser } from './records.js';
 import { TimestampUnit } from './timestamp.js';
 
 export const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;

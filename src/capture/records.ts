@@ -10,6 +10,7 @@
  * split across chunks (the normal case on a pipe from `tcpdump -U`) costs one
  * copy of that record only.
  */
+import { LINKTYPE_DBUS } from '../decode/packet.js';
 
 /** step() result: the record is incomplete; `need` says how many bytes it needs from its start. */
 export const NEED_MORE = 0;
@@ -41,7 +42,6 @@ export interface RecordParser {
 export const MAX_CAPLEN = 262144;
 
 /** LINKTYPE_DBUS messages may be up to 128 MiB; libpcap and Wireshark allow that for this link type only. */
-export const LINKTYPE_DBUS = 231;
 const MAX_DBUS_CAPLEN = 128 * 1024 * 1024;
 
 /** The largest captured length accepted for a link type. */

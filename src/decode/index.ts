@@ -18,6 +18,7 @@ import {
   LINKTYPE_PPP,
   LINKTYPE_PPP_HDLC,
   LINKTYPE_RAW,
+  LINKTYPE_C_HDLC,
   type Packet,
 } from './packet.js';
 import { decodeNothing, type LayerDecoder } from './layer.js';
@@ -28,7 +29,6 @@ import { decodePpp, decodePppHdlc } from './ppp.js';
 import { decodeCiscoHdlc } from './chdlc.js';
 import { decodeIpByVersion } from './raw-ip.js';
 
-export const LINKTYPE_C_HDLC = 104;
 
 const byLinktype = new Map<number, LayerDecoder>([
   [LINKTYPE_NULL, decodeNull],

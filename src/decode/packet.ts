@@ -24,6 +24,11 @@ export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+export const LINKTYPE_C_HDLC = 104;
+export const LINKTYPE_IEEE802_11_RADIOTAP = 127;
+/** OpenBSD enc(4): like NULL, a 4-byte address family in the capturing host's byte order. */
+export const LINKTYPE_ENC = 109;
+export const LINKTYPE_DBUS = 231;
 /** DLT_RAW as some BSDs number it in savefiles (12 or 14): both mean raw IP. */
 export const DLT_RAW_BSD1 = 12;
 export const DLT_RAW_BSD2 = 14;
