@@ -331,7 +331,7 @@ test('containsAt on a decoded packet: source and destination read in place from 
   assert.equal(s.containsAt(p.ipVersion, p.data, p.srcOff), true);
   assert.equal(s.containsAt(p.ipVersion, p.data, p.dstOff), false);
   assert.equal(s.matchAt(p.ipVersion, p.data, p.srcOff), 0);
-  assert.equal(martianReason(p.ipVersion, p.data, p.dstOff), 'documentation');
+  assert.equal(martianReason(p.ipVersion, p.data, p.dstOff), undefined, '192.0.2.80: a lab\'s internet, not martian');
   assert.equal(s.containsAt(0, p.data, 0), false, 'no IP header: not local');
   // The IPv6 form at an odd offset, as addresses sit inside a frame.
   const buf = Buffer.concat([Buffer.alloc(3), bytes('2001:db8:10::42')]);
@@ -450,20 +450,20 @@ test('martian sources: each row of the decision table', () => {
     ['100.64.0.1', undefined],
     ['192.0.0.8', undefined],
     ['192.0.1.255', undefined],
-    ['192.0.2.0', 'documentation'],
-    ['192.0.2.255', 'documentation'],
+    ['192.0.2.0', undefined],
+    ['192.0.2.255', undefined],
     ['192.0.3.0', undefined],
     ['198.17.255.255', undefined],
-    ['198.18.0.0', 'benchmarking'],
-    ['198.19.255.255', 'benchmarking'],
+    ['198.18.0.0', undefined],
+    ['198.19.255.255', undefined],
     ['198.20.0.0', undefined],
     ['198.51.99.255', undefined],
-    ['198.51.100.0', 'documentation'],
-    ['198.51.100.255', 'documentation'],
+    ['198.51.100.0', undefined],
+    ['198.51.100.255', undefined],
     ['198.51.101.0', undefined],
     ['203.0.112.255', undefined],
-    ['203.0.113.0', 'documentation'],
-    ['203.0.113.255', 'documentation'],
+    ['203.0.113.0', undefined],
+    ['203.0.113.255', undefined],
     ['203.0.114.0', undefined],
     ['223.255.255.255', undefined],
     ['224.0.0.0', 'multicast'],
@@ -488,18 +488,18 @@ test('martian sources: each row of the decision table', () => {
     ['1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'reserved'],
     ['2000::', undefined],
     ['2001::1', undefined], // Teredo
-    ['2001:2::', 'benchmarking'],
-    ['2001:2:0:ffff::', 'benchmarking'],
+    ['2001:2::', undefined],
+    ['2001:2:0:ffff::', undefined],
     ['2001:2:1::', undefined],
     ['2001:db7:ffff:ffff:ffff:ffff:ffff:ffff', undefined],
-    ['2001:db8::', 'documentation'],
-    ['2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', 'documentation'],
+    ['2001:db8::', undefined],
+    ['2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', undefined],
     ['2001:db9::', undefined],
     ['2002:c000:201::1', undefined], // 6to4
     ['2606:4700::1111', undefined],
     ['3ffe:ffff::1', undefined],
-    ['3fff::', 'documentation'],
-    ['3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff', 'documentation'],
+    ['3fff::', undefined],
+    ['3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff', undefined],
     ['3fff:1000::', undefined],
     ['4000::', 'reserved'],
     ['fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'reserved'],

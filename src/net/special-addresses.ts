@@ -24,11 +24,15 @@
  *                                                  RFC 1812 §5.3.7)
  * 240.0.0.0/4            yes       class-e         reserved (RFC 1112 §4); no stack sends from it
  * 255.255.255.255/32     yes       broadcast       limited broadcast is a destination only
- * 192.0.2.0/24           yes       documentation   TEST-NET-1/2/3 (RFC 5737): for examples,
- * 198.51.100.0/24                                  never assigned to a host; seen on a wire
- * 203.0.113.0/24                                   they mean spoofing or a copied example
- * 198.18.0.0/15          yes       benchmarking    RFC 2544 test networks; on a production
- *                                                  wire they are a lab leak or fake-IP proxy
+ * 192.0.2.0/24           no        -               TEST-NET-1/2/3 (RFC 5737) and the RFC 2544
+ * 198.51.100.0/24                                  benchmarking networks: never on the public
+ * 203.0.113.0/24                                   Internet, but they are what labs, test beds
+ * 198.18.0.0/15                                    and simulations number their "internet"
+ *                                                  with (the project's own test capture is one),
+ *                                                  and fake-IP proxies hand out 198.18/15: a
+ *                                                  sender there is a real host on the wire, so
+ *                                                  its traffic is counted in/out/transit like
+ *                                                  any other, where trk-tally shows it
  * 10/8, 172.16/12,       no        -               private (RFC 1918) and shared CGN space
  * 192.168/16, 100.64/10                            (RFC 6598): most users' local networks
  * 192.0.0.0/24           no        -               IETF protocol assignments: DS-Lite, the
@@ -50,9 +54,9 @@
  * 64:ff9b:1::/48                                   IPv4 hosts arrive from these
  * 100::/64               yes       discard-only    a blackhole prefix (RFC 6666), never a
  *                                                  sender
- * 2001:2::/48            yes       benchmarking    RFC 5180 test networks, as 198.18/15
- * 2001:db8::/32,         yes       documentation   RFC 3849 and RFC 9637, as TEST-NET
- * 3fff::/20
+ * 2001:2::/48,           no        -               RFC 5180 benchmarking and the RFC 3849 /
+ * 2001:db8::/32,                                   RFC 9637 documentation blocks: as their
+ * 3fff::/20                                        IPv4 counterparts, real hosts in labs
  * 2000::/3 (the rest)    no        -               global unicast, Teredo and 6to4 included
  * fc00::/7               no        -               unique local (RFC 4193): private, the
  *                                                  local networks of many users
@@ -66,7 +70,7 @@
  *                                                  above); nothing can be numbered from it yet
  *
  * A source inside a network the operator named as local is theirs whatever
- * its class (a lab on 198.18.0.0/15, a test bed on 2001:db8::/32): callers
+ * its class (a lab that numbers hosts from 240.0.0.0/4, say): callers
  * should test local membership first and judge only the other sources by
  * this table. A local source arriving from outside is the other kind of
  * martian the design brief names; only the caller, which knows the
@@ -93,8 +97,6 @@ export const MARTIAN_REASONS = [
   'multicast',
   'class-e',
   'broadcast',
-  'documentation',
-  'benchmarking',
   'ipv4-compatible',
   'ipv4-mapped',
   'discard-only',
@@ -114,12 +116,6 @@ export function martianReasonV4(a: number): MartianReason | undefined {
     if (top < 240) return 'multicast';
     return a === 0xffffffff ? 'broadcast' : 'class-e';
   }
-  if (top === 192) return a >>> 8 === 0xc00002 ? 'documentation' : undefined; // 192.0.2.0/24
-  if (top === 198) {
-    if (a >>> 17 === 0xc612 >>> 1) return 'benchmarking'; // 198.18.0.0/15
-    return a >>> 8 === 0xc63364 ? 'documentation' : undefined; // 198.51.100.0/24
-  }
-  if (top === 203) return a >>> 8 === 0xcb0071 ? 'documentation' : undefined; // 203.0.113.0/24
   return undefined;
 }
 
@@ -134,14 +130,7 @@ export function martianReasonV6(buf: Buffer, off: number): MartianReason | undef
     return scope === 0xc0 ? 'site-local' : 'reserved';
   }
   if ((b0 & 0xfe) === 0xfc) return undefined; // fc00::/7 unique local
-  if ((b0 & 0xe0) === 0x20) {
-    // 2000::/3 global unicast, but for the test and documentation blocks in it
-    const w0 = u32be(buf, off);
-    if (w0 === 0x20010db8) return 'documentation'; // 2001:db8::/32
-    if (w0 === 0x20010002 && buf[off + 4] === 0 && buf[off + 5] === 0) return 'benchmarking'; // 2001:2::/48
-    if (w0 >>> 12 === 0x3fff0) return 'documentation'; // 3fff::/20
-    return undefined;
-  }
+  if ((b0 & 0xe0) === 0x20) return undefined; // 2000::/3 global unicast
   if (b0 === 0) {
     const w0 = u32be(buf, off);
     const w1 = u32be(buf, off + 4);
