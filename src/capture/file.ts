@@ -102,6 +102,75 @@ export async function readCapture(
   return reader.finish(signal?.aborted ?? false);
 }
 
+/** What peekInput learned from the first bytes of an input. */
+export interface PeekedInput {
+  /** The same bytes as the input, from the first (readCapture and readLines take it). */
+  stream: Readable;
+  /** The input starts with a pcap or pcapng magic number (either byte order). */
+  isCapture: boolean;
+  /** Nothing at all was read. */
+  empty: boolean;
+}
+
+/**
+ * Looks at the first bytes of an input opened by openCaptureInput (so after
+ * any gunzip) to tell a capture from text: every command that reads pkt
+ * records also takes a capture on the same standard input or -r FILE and
+ * decodes it in-process (DESIGN.md, "Commands"). The bytes looked at are not
+ * lost: the returned stream starts with them.
+ */
+export async function peekInput(input: Readable, name: string): Promise<PeekedInput> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  let head: Buffer = Buffer.alloc(0);
+  let ended = false;
+  try {
+    while (head.length < MAGIC_LENGTH) {
+      const next = await chunks.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+      head = head.length ? Buffer.concat([head, chunk]) : chunk;
+    }
+  } catch (err) {
+    throw new InputError(`${name}: ${describeStreamError(err)}`);
+  }
+  const first = head;
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    try {
+      if (first.length) yield first;
+      if (ended) return;
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) return;
+        yield typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+      }
+    } finally {
+      await chunks.return?.();
+    }
+  };
+  const stream = Readable.from(rest(), { objectMode: false, highWaterMark: READ_CHUNK });
+  decoded.add(stream);
+  sourceOf.set(stream, sourceOf.get(input) ?? input);
+  return {
+    stream,
+    isCapture: head.length > 0 && isMagicPrefix(head.subarray(0, MAGIC_LENGTH)),
+    empty: head.length === 0,
+  };
+}
+
+/** Stops reading an input at once, even an idle pipe (see readCapture). */
+export function stopInput(input: Readable): void {
+  sourceOf.get(input)?.destroy();
+  input.destroy();
+}
+
+/** One line on stderr for a failed read of a stream. */
+export function describeReadError(err: unknown): string {
+  return describeStreamError(err);
+}
+
 /** Splits a byte stream into records for the parser its magic number names, across chunk boundaries. */
 class RecordReader {
   private parser: RecordParser | undefined;
