@@ -1,7 +1,8 @@
 /**
  * Builds man/trk-*.1 from man/src/trk-*.1.in and each command's option table,
  * so the man page's NAME, SYNOPSIS and OPTIONS are the very text `--help` is
- * made from. Runs as part of `npm run build`; `--check` exits 1 when a
+ * made from; a command may fill more @SECTIONS@ from its own tables
+ * (trk-classify's alert kinds and STAT keys). Runs as part of `npm run build`; `--check` exits 1 when a
  * committed page is out of date instead of writing it.
  */
 import fs from 'node:fs';
@@ -13,8 +14,9 @@ import { packageVersion } from '../src/cli/run.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export function renderManPage(template: string, spec: CommandSpec, version: string): string {
+export function renderManPage(template: string, spec: CommandSpec, version: string, extra: Record<string, string> = {}): string {
   const fill: Record<string, string> = {
+    ...extra,
     '@NAME@': `${spec.name} \\- ${roffEscape(spec.summary)}`,
     '@SYNOPSIS@': manSynopsis(spec),
     '@OPTIONS@': manOptions(spec),
@@ -28,9 +30,9 @@ async function main(): Promise<void> {
   const version = packageVersion();
   let stale = 0;
   for (const [name, load] of Object.entries(COMMANDS)) {
-    const { spec } = await load();
+    const { spec, manSections } = await load();
     const template = fs.readFileSync(path.join(ROOT, 'man/src', `trk-${name}.1.in`), 'utf8');
-    const page = renderManPage(template, spec, version);
+    const page = renderManPage(template, spec, version, manSections ? await manSections() : {});
     const target = path.join(ROOT, 'man', `trk-${name}.1`);
     const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
     if (current === page) continue;

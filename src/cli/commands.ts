@@ -4,8 +4,11 @@ import type { CommandSpec } from './options.js';
 export interface CommandModule {
   spec: CommandSpec;
   run(argv?: string[]): Promise<never>;
+  /** roff for the man page's own @PLACEHOLDERS@, made from the command's tables (scripts/gen-man.ts). */
+  manSections?(): Promise<Record<string, string>>;
 }
 
 export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   capture: () => import('./capture.js'),
+  classify: () => import('./classify.js'),
 };
