@@ -1,7 +1,8 @@
 /**
- * bench — how fast trk-capture turns a large capture into lines, next to
- * tcpdump and tshark reading the same file in the same run, and whether its
- * memory and start-up stay small. Ratios are what we quote: absolute times
+ * bench — how fast trk-capture turns a large capture into lines, and
+ * trk-classify annotates them (decoding in-process, and fed by trk-capture
+ * through a pipe), next to tcpdump and tshark reading the same file in the
+ * same run; and whether memory and start-up stay small. Ratios are what we quote: absolute times
  * depend on the machine, ratios between tools on one machine much less.
  *
  *   npm run bench [-- --packets N] [--runs N] [--quick] [--no-live] [--check]
@@ -10,7 +11,8 @@
  * Each command reads it with stdout on /dev/null, `--runs` times (default 3);
  * the table shows the median. Peak memory comes from /usr/bin/time -f %M
  * (Debian package `time`). --check exits 1 when a target is missed:
- * trk-capture ≥ 2× the packets/s of `tcpdump -nn -q`, peak memory on a file
+ * trk-capture ≥ 2× the packets/s of `tcpdump -nn -q`, trk-classify -r ≥ 5×
+ * and trk-capture | trk-classify ≥ 1.5×, peak memory on a file
  * twice as large ≤ 1.3× that on the first, start-up ≤ 1.5× `node -e 0`.
  */
 import { benchLive, caughtPercent, type LiveBenchResult } from './bench-live.js';
@@ -25,6 +27,9 @@ import { generateLanCapture } from './gen-capture.js';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA_DIR = path.join(REPO, 'bench-data');
 const TRK_CAPTURE = path.join(REPO, 'bin', 'trk-capture.js');
+const TRK_CLASSIFY = path.join(REPO, 'bin', 'trk-classify.js');
+/** The generated capture's local networks (gen-capture: 10.S.T.0/24 and 2001:db8:S:T::/64). */
+const CLASSIFY_NETS = ['--net', '10.0.0.0/8', '--net', '2001:db8::/32'];
 const FLOOR = path.join(REPO, 'dist', 'scripts', 'bench-floor.js');
 const GNU_TIME = '/usr/bin/time';
 /** Bump when gen-capture's output changes, so stale cached captures are not reused. */
@@ -34,6 +39,9 @@ const STARTUP_RUNS = 20;
 const LIVE_RATES = [50_000, 100_000, 150_000, 200_000, 300_000];
 
 const TARGET_VS_TCPDUMP = 2;
+/** issue 3: trk-classify decoding in-process, and fed by trk-capture through a pipe. */
+const TARGET_CLASSIFY_VS_TCPDUMP = 5;
+const TARGET_CLASSIFY_PIPED_VS_TCPDUMP = 1.5;
 const TARGET_MEMORY_RATIO = 1.3;
 const TARGET_STARTUP_RATIO = 1.5;
 
@@ -199,6 +207,11 @@ interface Verdict {
   why?: string;
 }
 
+/** A throughput ratio with a floor to meet. */
+function verdictFor(label: string, value: number | undefined, target: number): Verdict {
+  return { label, value, target: `≥ ${target}`, ok: value === undefined ? undefined : value >= target };
+}
+
 function verdictLine(v: Verdict): string {
   const value = v.value === undefined ? 'not measured' : `${v.value.toFixed(2)}×`;
   const status = v.ok === undefined ? (v.why ?? '') : v.ok ? 'ok' : 'MISSED';
@@ -264,6 +277,8 @@ async function main(): Promise<number> {
   if (!hasGnuTime) console.log('peak memory: not measured: apt-get install time (for /usr/bin/time)');
 
   let trkRow: Row;
+  let classifyRow: Row | undefined;
+  let classifyPipedRow: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -273,6 +288,11 @@ async function main(): Promise<number> {
     trkRow = await measure('trk-capture -r FILE (NDJSON)', trk(['-r', file]), runs, packets);
     rows.push(trkRow);
     rows.push(await measure('trk-capture -r FILE -H', trk(['-r', file, '-H']), runs, packets));
+    classifyRow = await measure('trk-classify -r FILE (in-process)', [node, TRK_CLASSIFY, '-r', file, ...CLASSIFY_NETS], runs, packets);
+    const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    const pipe = `${[node, TRK_CAPTURE, '-r', file].map(quote).join(' ')} | ${[node, TRK_CLASSIFY, ...CLASSIFY_NETS].map(quote).join(' ')}`;
+    classifyPipedRow = await measure('trk-capture -r FILE | trk-classify', ['bash', '-o', 'pipefail', '-c', pipe], runs, packets);
+    rows.push(classifyRow, classifyPipedRow);
   } else {
     console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
     trkRow = { label: 'trk-capture (not ready)', packets, note: ready };
@@ -329,6 +349,8 @@ async function main(): Promise<number> {
     { label: 'trk-capture NDJSON ÷ tcpdump -nn (pkts/s)', value: trkMeasured && tcpdumpText ? ratio(trkRow, tcpdumpText) : undefined, target: '', ok: undefined },
     { label: 'trk-capture NDJSON ÷ tshark -T fields (pkts/s)', value: trkMeasured ? ratio(trkRow, tshark) : undefined, target: '', ok: undefined },
     { label: 'stand-in (no decoding) ÷ tcpdump -nn -q', value: ratio(floor, tcpdumpQ), target: '', ok: undefined },
+    verdictFor('trk-classify -r FILE ÷ tcpdump -nn -q (pkts/s)', classifyRow && ratio(classifyRow, tcpdumpQ), TARGET_CLASSIFY_VS_TCPDUMP),
+    verdictFor('trk-capture | trk-classify ÷ tcpdump -nn -q (pkts/s)', classifyPipedRow && ratio(classifyPipedRow, tcpdumpQ), TARGET_CLASSIFY_PIPED_VS_TCPDUMP),
     { label: `peak RSS ${fmtInt(packets * 2)} ÷ ${fmtInt(packets)} packets`, value: memoryRatio, target: `≤ ${TARGET_MEMORY_RATIO}`, ok: memoryRatio === undefined ? undefined : memoryRatio <= TARGET_MEMORY_RATIO },
     { label: 'start-up trk-capture --version ÷ node -e 0', value: startupRatio, target: `≤ ${TARGET_STARTUP_RATIO}`, ok: startupRatio === undefined ? undefined : startupRatio <= TARGET_STARTUP_RATIO },
   ];
