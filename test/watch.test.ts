@@ -241,6 +241,15 @@ test('ra_wrongnet: a prefix that is not a local network of that very length; one
   assert.deepEqual(nonZero(w.takeCounts()), { icmp6: 5, icmp6_ra_wrongnet: 2 });
 });
 
+test('ra_wrongnet: a /64 inside a local aggregate is local; another length inside it is not', () => {
+  const w = watch('10.10.1.0/24,2001:db8::/32');
+  const ra = (options: string): Packet => raFrame({ ...ROUTER6, dmac: '33:33:00:00:00:01', dst: 'ff02::1', options });
+  assert.deepEqual(inspect(w, ra(prefixInfo('2001:db8:10::', 64))), [], 'the site names its /32; routers advertise /64s from it');
+  assert.deepEqual(inspect(w, ra(prefixInfo('2001:db8::', 32))), [], 'the aggregate itself');
+  assert.equal(inspect(w, ra(prefixInfo('2001:db8:10::', 80))).length, 1, 'a /80 breaks autoconfiguration');
+  assert.equal(inspect(w, ra(prefixInfo('2001:db9:10::', 64))).length, 1, 'outside the aggregate');
+});
+
 test('dad: an NA from another MAC for an address a DAD probe just asked about, on the same link', () => {
   const target = '2001:db8:10::ff:fe00:b0';
   const probe = (vlans: number[] = []): Packet =>

@@ -57,7 +57,9 @@
  *   ra_wrongnet  an RA with a prefix information option whose prefix is not
  *                a local IPv6 network of exactly that length (another
  *                prefix, or a local one with another length): a rogue or
- *                misconfigured router. One alert per RA; `prefix` lists the
+ *                misconfigured router. A /64 inside a local network shorter
+ *                than /64 is local: naming the site's aggregate covers the
+ *                /64s its routers advertise. One alert per RA; `prefix` lists the
  *                offending prefixes joined with `+`.
  *   dad          duplicate address detection conflict: an NA for an address
  *                that a DAD probe (NS from ::) asked about at most
@@ -111,6 +113,9 @@ import { u32be } from '../net/special-addresses.js';
 import type { Alert, AlertKind } from './alert.js';
 import type { AllowList } from './allow.js';
 import { macAt, macString, SEEN_CHANGED, SEEN_FLIPFLOP, SEEN_NEW, SEEN_SAME, type SeenResult, StationTable } from './stations.js';
+
+/** The prefix length stateless autoconfiguration needs (RFC 4862, RFC 7421). */
+const SLAAC_PREFIX_LENGTH = 64;
 
 export interface WatchOptions {
   local: PrefixSet;
@@ -452,12 +457,20 @@ export class Watch {
     else if (allowedPrefix) this.counts.allowed++;
   }
 
-  /** The prefix buf[off]/len is a local IPv6 network of exactly that length. */
+  /**
+   * The prefix buf[off]/len is a local IPv6 network of exactly that length,
+   * or a /64 inside a local network shorter than /64: an operator who names
+   * the site's aggregate (--net 2001:db8::/32) means every /64 its routers
+   * advertise from it, while a /64 named as such is held to that length.
+   */
   private isLocalPrefix(buf: Buffer, off: number, len: number): boolean {
     if (len > 128) return false;
     const host = (1n << BigInt(128 - len)) - 1n;
     const first = v6Value(buf, off) & ~host;
-    for (const n of this.localV6) if (n.prefixLen === len && n.first === first) return true;
+    for (const n of this.localV6) {
+      if (n.prefixLen === len && n.first === first) return true;
+      if (len === SLAAC_PREFIX_LENGTH && n.prefixLen < SLAAC_PREFIX_LENGTH && first >> BigInt(128 - n.prefixLen) === n.first >> BigInt(128 - n.prefixLen)) return true;
+    }
     return false;
   }
 
