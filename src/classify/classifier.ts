@@ -19,7 +19,7 @@ import type { LineOutput } from '../io/output.js';
 import { MAX_RECORD } from '../io/output.js';
 import { putIPv4, putIPv6 } from '../format/addr.js';
 import { bytes, putBytes } from '../format/bytes.js';
-import { writePktJson } from '../format/pkt-json.js';
+import { addressText, writePktJson } from '../format/pkt-json.js';
 import type { Services } from '../net/services.js';
 import type { Alert, AlertKind } from './alert.js';
 import { DIR_NAMES, DIR_NONE, type Directions } from './direction.js';
@@ -46,6 +46,8 @@ const K_LOCAL = bytes(',"local":"');
 const K_ALERTS = bytes(',"alerts":[');
 const CLOSE_LINE = bytes('}\n');
 const QUOTE = 0x22;
+/** 10^digits for the fraction digits timestamps have (µs, ns, pcapng's other resolutions). */
+const SCALE = Array.from({ length: 10 }, (_, i) => 10 ** i);
 const CLOSE_BRACE = 0x7d;
 
 export class Classifier {
@@ -53,7 +55,7 @@ export class Classifier {
   private counts: StatCounts = zeroCounts();
   private readonly raised: Alert[] = [];
   private readonly shown: Alert[] = [];
-  private readonly svcJson = new Map<string, Uint8Array>();
+  private readonly svcJson = new Map<string, Uint8Array[]>();
   private readonly time: ExactTime = { sec: 0, frac: 0, digits: 0 };
   /** Start of the interval the counts belong to; NaN before the first packet. */
   private statStart = NaN;
@@ -75,7 +77,7 @@ export class Classifier {
       writePktJson(out, p);
       // writePktJson ends the record with "}\n": reopen it for the annotation
       out.pos -= 2;
-      this.annotate(p, dir);
+      this.annotate(p, dir, true);
     }
     this.writeAlerts();
   }
@@ -91,7 +93,7 @@ export class Classifier {
       const out = this.o.out;
       out.reserve(close - start + MAX_RECORD);
       out.pos += buf.copy(out.buf, out.pos, start, close);
-      this.annotate(p, dir);
+      this.annotate(p, dir, false);
     }
     this.writeAlerts();
   }
@@ -123,7 +125,7 @@ export class Classifier {
 
   /** Takes the packet's time; writes a STAT line first when an interval ended before it. */
   private advance(p: Packet): number {
-    const ts = p.tsSec + p.tsFrac / 10 ** p.tsDigits;
+    const ts = p.tsSec + p.tsFrac / (SCALE[p.tsDigits] ?? 10 ** p.tsDigits);
     this.time.sec = p.tsSec;
     this.time.frac = p.tsFrac;
     this.time.digits = p.tsDigits;
@@ -161,25 +163,39 @@ export class Classifier {
     counts.pkts++;
     if (dir !== DIR_NONE) counts[DIR_COUNTER[dir]!]++;
     const raised = this.raised;
-    raised.length = 0;
-    this.shown.length = 0;
+    // setting length costs even when it is 0 already, and alerts are rare
+    if (raised.length !== 0) raised.length = 0;
+    if (this.shown.length !== 0) this.shown.length = 0;
     this.o.watch.inspect(p, ts, raised);
-    for (const alert of raised) if (this.o.enabled.has(alert.kind)) this.shown.push(alert);
+    for (let i = 0; i < raised.length; i++) if (this.o.enabled.has(raised[i]!.kind)) this.shown.push(raised[i]!);
   }
 
-  /** `,"dir":…,"svc":…,"local":…,"alerts":[…]}` and the newline, after the record's last field. */
-  private annotate(p: Packet, dir: number): void {
+  /**
+   * `,"dir":…,"svc":…,"local":…,"alerts":[…]}` and the newline, after the
+   * record's last field. `justWritten`: the record was written by
+   * writePktJson into this same buffer, so the local address text is copied
+   * from its src or dst field rather than formatted again.
+   */
+  private annotate(p: Packet, dir: number, justWritten: boolean): void {
     const out = this.o.out;
+    const before = out.buf;
     out.reserve(MAX_RECORD);
     const d = out.buf;
+    if (d !== before) justWritten = false; // flushed: the record's text is gone from this buffer
     let pos = out.pos;
-    if (dir !== DIR_NONE) pos = putBytes(d, pos, DIR_JSON[dir]!);
     const svc = this.o.services.ofPacket(p);
-    if (svc !== undefined) pos = putBytes(d, pos, this.svcField(svc));
+    if (svc !== undefined) pos = putBytes(d, pos, this.dirSvcFields(dir, svc));
+    else if (dir !== DIR_NONE) pos = putBytes(d, pos, DIR_JSON[dir]!);
     const local = this.o.directions.localOff;
     if (local >= 0) {
       pos = putBytes(d, pos, K_LOCAL);
-      pos = p.ipVersion === 4 ? putIPv4(d, pos, p.data, local) : putIPv6(d, pos, p.data, local);
+      if (justWritten && addressText.srcStart >= 0) {
+        let from = local === p.srcOff ? addressText.srcStart : addressText.dstStart;
+        const to = local === p.srcOff ? addressText.srcEnd : addressText.dstEnd;
+        while (from < to) d[pos++] = d[from++]!;
+      } else {
+        pos = p.ipVersion === 4 ? putIPv4(d, pos, p.data, local) : putIPv6(d, pos, p.data, local);
+      }
       d[pos++] = QUOTE;
     }
     if (this.shown.length !== 0) {
@@ -195,13 +211,14 @@ export class Classifier {
     out.pos = putBytes(d, pos, CLOSE_LINE);
   }
 
-  private svcField(name: string): Uint8Array {
-    let field = this.svcJson.get(name);
-    if (field === undefined) {
-      field = bytes(`,"svc":"${name}"`);
-      this.svcJson.set(name, field);
+  /** `,"dir":"…","svc":"…"` as one piece of bytes: one lookup and one copy per packet. */
+  private dirSvcFields(dir: number, svc: string): Uint8Array {
+    let byDir = this.svcJson.get(svc);
+    if (byDir === undefined) {
+      byDir = DIR_NAMES.map((name, i) => bytes(`${i === DIR_NONE ? '' : `,"dir":"${name}"`},"svc":"${svc}"`));
+      this.svcJson.set(svc, byDir);
     }
-    return field;
+    return byDir[dir]!;
   }
 
   private writeAlerts(): void {

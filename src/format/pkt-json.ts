@@ -69,6 +69,14 @@ function ethJson(type: number): Uint8Array {
   return encoded;
 }
 
+/**
+ * Where the last record's src and dst texts sit in the output buffer
+ * (srcStart -1: it had none), so trk-classify can copy the local address
+ * for its `local` field instead of formatting it a second time. Valid only
+ * until the output is flushed.
+ */
+export const addressText = { srcStart: -1, srcEnd: -1, dstStart: -1, dstEnd: -1 };
+
 /** Append one `pkt` record line for the decoded packet `p`. */
 export function writePktJson(out: LineOutput, p: Packet): void {
   const ifJson = p.ifName === undefined ? undefined : jsonStringBytes(p.ifName);
@@ -120,11 +128,15 @@ export function writePktJson(out: LineOutput, p: Packet): void {
   if (p.srcOff >= 0) {
     const v4 = p.ipVersion === 4;
     pos = putBytes(d, pos, K_SRC);
+    addressText.srcStart = pos;
     pos = v4 ? putIPv4(d, pos, data, p.srcOff) : putIPv6(d, pos, data, p.srcOff);
+    addressText.srcEnd = pos;
     pos = putBytes(d, pos, K_DST);
+    addressText.dstStart = pos;
     pos = v4 ? putIPv4(d, pos, data, p.dstOff) : putIPv6(d, pos, data, p.dstOff);
+    addressText.dstEnd = pos;
     d[pos++] = QUOTE;
-  }
+  } else addressText.srcStart = -1;
   if (p.proto >= 0) {
     pos = putBytes(d, pos, K_PROTO);
     pos = putBytes(d, pos, PROTO_JSON[p.proto]!);
