@@ -7,10 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createNetns, netnsUnavailable, waitCarrier, type Netns } from './helpers/netns.js';
+import { createNetns, netnsUnavailable, waitCarrier, waitUntil, type Netns } from './helpers/netns.js';
 import { BIN } from './helpers/paths.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const unavailable = netnsUnavailable();
 
 test('live: ARP from a host, its MAC change and gratuitous ARP are alerted as they happen; SIGINT ends with a STAT line', { skip: unavailable }, async () => {
@@ -30,16 +29,10 @@ test('live: ARP from a host, its MAC change and gratuitous ARP are alerted as th
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (err += d));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    for (let waited = 0; !/listening on/.test(err); waited += 20) {
-      assert.ok(waited < 15000 && child.exitCode === null, `no 'listening on' from trk-classify: ${err}`);
-      await sleep(20);
-    }
-    const waitFor = async (pattern: RegExp, what: string): Promise<void> => {
-      for (let waited = 0; !pattern.test(out); waited += 20) {
-        assert.ok(waited < 10000, `${what} not alerted within 10 s; output so far:\n${out}\n${err}`);
-        await sleep(20);
-      }
-    };
+    await waitUntil(() => /listening on/.test(err) || child.exitCode !== null, () => `no 'listening on' from trk-classify: ${err}`);
+    assert.equal(child.exitCode, null, err);
+    const waitFor = (pattern: RegExp, what: string): Promise<void> =>
+      waitUntil(() => pattern.test(out), () => `${what} not alerted within 10 s; output so far:\n${out}\n${err}`, 10000);
     // 1. the host asks for the gateway: a new station
     await ns.run('ip', ['neigh', 'del', ns.hostIp, 'dev', ns.peerIf]);
     await ns.run('ping', ['-c', '1', '-W', '2', ns.hostIp]);

@@ -18,7 +18,7 @@ import { capMissing } from '../src/capture/live-errors.js';
 import type { Packet } from '../src/decode/packet.js';
 import { decodePacket } from '../src/decode/index.js';
 import type { PacketSink, SourceSummary } from '../src/capture/source.js';
-import { createNetns, netnsUnavailable, waitCarrier, type Netns } from './helpers/netns.js';
+import { createNetns, netnsUnavailable, waitCarrier, waitUntil, type Netns } from './helpers/netns.js';
 import { BIN, REPO_ROOT } from './helpers/paths.js';
 
 const skip = netnsUnavailable();
@@ -378,10 +378,8 @@ describe('live capture on a veth pair', { skip }, () => {
       child.stderr.on('data', (d: Buffer) => (err += d));
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       // it says when the capture has begun, as tcpdump does
-      for (let waited = 0; !/listening on/.test(err); waited += 20) {
-        assert.ok(waited < 15000 && child.exitCode === null, `no 'listening on' from trk-capture: ${err}`);
-        await sleep(20);
-      }
+      await waitUntil(() => /listening on/.test(err) || child.exitCode !== null, () => `no 'listening on' from trk-capture: ${err}`);
+      assert.equal(child.exitCode, null, err);
       assert.equal(err, `trk-capture: listening on ${ns.hostIf} (${engine} engine)\n`);
       await ns.run('ping', ['-c', '2', '-i', '0.01', '-q', ns.hostIp]);
       await sleep(200);

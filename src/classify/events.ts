@@ -16,32 +16,25 @@
  */
 import type { Alert } from './alert.js';
 import type { LineOutput } from '../io/output.js';
+import { WATCH_COUNTERS, type WatchCounter } from './watch.js';
 
 export type EventForm = 'machine' | 'human' | 'json';
 
-/** STAT keys in line order: NetTracker's eight first, as NetTracker wrote them, then ours. */
+/** The counters trk-classify counts itself, besides the watch's: packets, by direction. */
+const DIRECTION_KEYS = ['pkts', 'in', 'out', 'internal', 'transit', 'martian'] as const;
+/** The watch's counters that are about the watch itself, not the wire: they end the line. */
+const BOOKKEEPING_KEYS = ['allowed', 'stations_evicted'] as const;
+type WireCounter = Exclude<WatchCounter, (typeof BOOKKEEPING_KEYS)[number]>;
+
+/**
+ * STAT keys in line order: the watch's, which start with NetTracker's eight
+ * in NetTracker's order (watch.ts), then the packets by direction, then the
+ * bookkeeping.
+ */
 export const STAT_KEYS = [
-  'arp',
-  'arp_wrongnet',
-  'arp_mac_changed',
-  'arp_gratuitous',
-  'icmp6',
-  'icmp6_ns_wrongnet',
-  'icmp6_na_wrongnet',
-  'icmp6_ra_wrongnet',
-  'arp_flipflop',
-  'arp_new_station',
-  'arp_bogon',
-  'arp_bad_mac',
-  'icmp6_dad',
-  'pkts',
-  'in',
-  'out',
-  'internal',
-  'transit',
-  'martian',
-  'allowed',
-  'stations_evicted',
+  ...WATCH_COUNTERS.filter((k): k is WireCounter => !(BOOKKEEPING_KEYS as readonly string[]).includes(k)),
+  ...DIRECTION_KEYS,
+  ...BOOKKEEPING_KEYS,
 ] as const;
 export type StatKey = (typeof STAT_KEYS)[number];
 export type StatCounts = Record<StatKey, number>;

@@ -140,3 +140,11 @@ export async function waitCarrier(ns: Netns): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Polls `done` every 20 ms until it holds; fails with `why()` after `timeoutMs`. */
+export async function waitUntil(done: () => boolean, why: () => string, timeoutMs = 15000): Promise<void> {
+  for (let waited = 0; !done(); waited += 20) {
+    if (waited >= timeoutMs) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
