@@ -292,3 +292,43 @@ test('the man page cookbook runs as written', { skip: lanSkip }, () => {
     fs.rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('SIGHUP reads the --allow file again, and a bad one keeps the rules read before', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trk-classify-'));
+  const allow = path.join(dir, 'allow');
+  fs.writeFileSync(allow, '10.10.1.30 gratuitous\n');
+  const child = spawn(process.execPath, [BIN('trk-classify'), ...NETS, '--alerts-only', '--allow', allow], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const until = async (done: () => boolean, why: string): Promise<void> => {
+    for (let waited = 0; !done(); waited += 20) {
+      assert.ok(waited < 10000, `${why}; stdout: ${out}; stderr: ${err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const gratuitous = (ts: number): string =>
+    `{"type":"pkt","ts":${ts},"len":42,"caplen":42,"smac":"4e:9f:af:d9:0c:01","dmac":"ff:ff:ff:ff:ff:ff","eth":"arp","arp":{"op":1,"sha":"4e:9f:af:d9:0c:01","spa":"10.10.1.30","tha":"ff:ff:ff:ff:ff:ff","tpa":"10.10.1.30"}}\n`;
+  try {
+    child.stdin.write(gratuitous(1700000000));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.doesNotMatch(out, /ALERT/, 'allowed');
+    fs.writeFileSync(allow, '# nothing allowed any more\n');
+    child.kill('SIGHUP');
+    await until(() => err.includes(`${allow} read again`), 'no note that the file was read again');
+    child.stdin.write(gratuitous(1700000001));
+    await until(() => /ALERT ARP gratuitous/.test(out), 'the gratuitous ARP was not alerted after the reload');
+    fs.writeFileSync(allow, 'not-a-subject\n');
+    child.kill('SIGHUP');
+    await until(() => /keeping the rules read before/.test(err), 'a bad file was not reported');
+    child.stdin.end();
+    assert.equal(await exited, 0, err);
+    assert.match(out, / STAT arp=2 .*allowed=1 /);
+  } finally {
+    child.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
