@@ -52,7 +52,8 @@ const CLOSE_BRACE = 0x7d;
 
 export class Classifier {
   /** Counts since the last STAT line (the watch keeps its own and they are merged at each STAT). */
-  private counts: StatCounts = zeroCounts();
+  /** Packets since the last STAT line, by direction (index DIR_*; 0 counts them all): numbers, not keyed properties, on the per-packet path. */
+  private readonly dirCounts = new Float64Array(DIR_COUNTER.length);
   private readonly raised: Alert[] = [];
   private readonly shown: Alert[] = [];
   private readonly svcJson = new Map<string, Uint8Array[]>();
@@ -79,7 +80,7 @@ export class Classifier {
       out.pos -= 2;
       this.annotate(p, dir, true);
     }
-    this.writeAlerts();
+    this.writeAlerts(p);
   }
 
   /** A pkt record read from a line: buf[start, end) is the line, `p` what PktRecordReader read from it. */
@@ -95,7 +96,7 @@ export class Classifier {
       out.pos += buf.copy(out.buf, out.pos, start, close);
       this.annotate(p, dir, false);
     }
-    this.writeAlerts();
+    this.writeAlerts(p);
   }
 
   /** A line that is not a pkt record: passed on unchanged. */
@@ -126,9 +127,6 @@ export class Classifier {
   /** Takes the packet's time; writes a STAT line first when an interval ended before it. */
   private advance(p: Packet): number {
     const ts = p.tsSec + p.tsFrac / (SCALE[p.tsDigits] ?? 10 ** p.tsDigits);
-    this.time.sec = p.tsSec;
-    this.time.frac = p.tsFrac;
-    this.time.digits = p.tsDigits;
     this.packets++;
     if (Number.isNaN(this.nextStat)) this.startClock(ts);
     else if (ts >= this.nextStat) {
@@ -149,19 +147,20 @@ export class Classifier {
   }
 
   private emitStat(end: number, next: number): void {
-    const counts = this.counts;
+    const counts = zeroCounts();
     const watched = this.o.watch.takeCounts() as Partial<StatCounts>;
     for (const key of Object.keys(watched) as (keyof StatCounts)[]) counts[key] += watched[key] ?? 0;
+    DIR_COUNTER.forEach((key, dir) => (counts[key] = this.dirCounts[dir]!));
+    this.dirCounts.fill(0);
     writeStat(this.o.out, this.o.form, this.statStart, end, counts);
-    this.counts = zeroCounts();
     this.statStart = end;
     this.nextStat = next;
   }
 
   private inspect(p: Packet, ts: number, dir: number): void {
-    const counts = this.counts;
-    counts.pkts++;
-    if (dir !== DIR_NONE) counts[DIR_COUNTER[dir]!]++;
+    const counts = this.dirCounts;
+    counts[0]!++;
+    if (dir !== DIR_NONE) counts[dir]!++;
     const raised = this.raised;
     // setting length costs even when it is 0 already, and alerts are rare
     if (raised.length !== 0) raised.length = 0;
@@ -221,7 +220,12 @@ export class Classifier {
     return byDir[dir]!;
   }
 
-  private writeAlerts(): void {
-    for (const alert of this.shown) writeAlert(this.o.out, this.o.form, this.time, alert);
+  private writeAlerts(p: Packet): void {
+    if (this.shown.length === 0) return;
+    const time = this.time;
+    time.sec = p.tsSec;
+    time.frac = p.tsFrac;
+    time.digits = p.tsDigits;
+    for (const alert of this.shown) writeAlert(this.o.out, this.o.form, time, alert);
   }
 }

@@ -72,7 +72,7 @@ export const spec: CommandSpec = {
     { long: 'quiet', short: 'q', type: 'flag', help: 'no notes on standard error (the networks used, the live capture summary)' },
   ],
   examples: [
-    'trk-capture -i eth0 | trk-classify --net 10.10.0.0/16 | trk-tally --by host',
+    'trk-capture -i eth0 | trk-classify --net 10.10.0.0/16 --alerts-only',
     'trk-classify -r day.pcap.gz --net 10.10.1.0/24 --alerts-only',
     'trk-classify -i eth0 --net 10.10.1.0/24 --state /var/lib/trk/arp.dat -A new_station -H',
     "trk-classify -r day.pcap --net 10.10.1.0/24 | grep -c '\"dir\":\"martian\"'",
