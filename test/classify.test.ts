@@ -332,3 +332,23 @@ test('SIGHUP reads the --allow file again, and a bad one keeps the rules read be
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reading a quiet pipe, packet time moves on with the clock: a STAT line every interval though nothing arrives', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [BIN('trk-classify'), ...NETS, '--stat-interval', '1'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    const stats = (): number => out.split('\n').filter((l) => / STAT /.test(l)).length;
+    for (let waited = 0; stats() < 2; waited += 50) {
+      assert.ok(waited < 8000, `no STAT lines from an idle pipe after 8 s: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(out, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d STAT arp=0 .* pkts=0 /m);
+    child.stdin.end();
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill();
+  }
+});
