@@ -352,3 +352,24 @@ test('reading a quiet pipe, packet time moves on with the clock: a STAT line eve
     child.kill();
   }
 });
+
+test('a capture piped in with pauses keeps its own time: no STAT line from the clock', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [BIN('trk-classify'), ...NETS, '--stat-interval', '1', '--alerts-only'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const record = (ts: string): string => `{"type":"pkt","ts":${ts},"len":60,"caplen":60,"src":"10.10.1.20","dst":"192.0.2.80","proto":"udp","sport":40000,"dport":53}\n`;
+  try {
+    // packets of a day long past, with the producer stalling for 2.5 s between them
+    child.stdin.write(record('1700000000.100000'));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.stdin.end(record('1700000000.600000'));
+    assert.equal(await exited, 0);
+    const stats = out.split('\n').filter((l) => / STAT /.test(l));
+    assert.equal(stats.length, 1, out);
+    assert.match(stats[0]!, /^2023-11-14 22:13:20 STAT .* pkts=2 in=0 out=2 /);
+  } finally {
+    child.kill();
+  }
+});

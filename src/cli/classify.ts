@@ -64,7 +64,7 @@ export const spec: CommandSpec = {
     {
       long: 'stat-interval', type: 'number', arg: 'SECONDS', min: 1, default: 60,
       help: 'write a STAT line every SECONDS of packet time, and one at the end',
-      detail: 'Intervals end on multiples of SECONDS since the epoch, so STAT lines fall on round times. Time is the packets\' own: a capture file replays to the same lines on any day, and an interval in which a file has no packets writes no line. Reading a pipe or an interface, packet time moves on with the clock while nothing arrives, so a quiet network still gets its STAT line every interval.',
+      detail: 'Intervals end on multiples of SECONDS since the epoch, so STAT lines fall on round times. Time is the packets\' own: a capture file replays to the same lines on any day, and an interval in which a file has no packets writes no line. From a live source (an interface, or a pipe whose packets are stamped within 10 s of when they arrive), packet time moves on with the clock while nothing arrives, so a quiet network still gets its STAT line every interval; a pipe that has brought no packet at all is taken for live after one whole interval.',
     },
     { long: 'alerts-only', type: 'flag', help: "write only ALERT and STAT lines (NetTracker's machine output), not the pkt records" },
     { long: 'human', short: 'H', type: 'flag', help: "NetTracker's human form: [date time] sentences and a STAT table, no pkt records" },
@@ -114,6 +114,8 @@ function parseOutsideMac(text: string): { mac: Buffer; own: string[] } {
 const STATE_SAVE_MS = 15 * 60 * 1000;
 /** How long without input before packet time is moved on by the clock (see --stat-interval). */
 const IDLE_MS = 1000;
+/** A packet stamped within this many seconds of its arrival comes from a live source. */
+const LIVE_SKEW_S = 10;
 
 async function main({ options, positional }: ParsedArgs): Promise<number> {
   if (options.human && options.json) throw new UsageError('-H and --json do not go together: one form for the ALERT and STAT lines');
@@ -243,13 +245,27 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   };
   const target = { command: 'trk-classify', packets, lines, out, progress: () => work.packets };
 
-  // Reading a pipe or an interface, packet time moves on with the clock while nothing arrives.
+  // Reading a pipe or an interface, packet time moves on with the clock while
+  // nothing arrives, so a quiet network still gets its STAT lines. Only for
+  // a live source: one whose last packet was stamped within LIVE_SKEW_S of
+  // when it arrived (a capture file piped in, however slowly, keeps its own
+  // time and replays to the same lines). Before any packet, an interface is
+  // live; a pipe is taken for one after a whole interval without a packet.
   const followsClock = iface !== undefined || files.every((f) => f === '-');
+  const started = Date.now();
+  const statIntervalMs = ((options['stat-interval'] as number | undefined) ?? 60) * 1000;
   const idle = followsClock
     ? setInterval(() => {
         const now = Date.now();
         if (out.waiting || now - lastArrival < IDLE_MS) return;
-        const ts = Number.isNaN(work.lastTs) ? now / 1000 : work.lastTs + (now - lastArrival) / 1000;
+        let ts: number;
+        if (Number.isNaN(work.lastTs)) {
+          if (iface === undefined && now - started < statIntervalMs) return;
+          ts = now / 1000;
+        } else {
+          if (Math.abs(work.lastTs - lastArrival / 1000) > LIVE_SKEW_S) return;
+          ts = work.lastTs + (now - lastArrival) / 1000;
+        }
         work.idleUntil(ts);
         void out.drain();
       }, IDLE_MS)
