@@ -355,6 +355,10 @@ async function main(): Promise<number> {
     { label: 'start-up trk-capture --version ÷ node -e 0', value: startupRatio, target: `≤ ${TARGET_STARTUP_RATIO}`, ok: startupRatio === undefined ? undefined : startupRatio <= TARGET_STARTUP_RATIO },
   ];
   console.log('\nratios (>1 = trk faster for throughput)');
+  if (values.quick) {
+    // 200 000 packets take a fraction of a second: node's start-up (about 60 ms a process) weighs on every trk row
+    console.log(`(--quick: ${fmtInt(packets)} packets, where start-up dominates; the targets are for the full run, npm run bench)`);
+  }
   for (const v of verdicts) console.log(verdictLine(v));
 
   if (!values['no-live'] && !values.quick) {
