@@ -595,3 +595,20 @@ test('the packet a record fills: addresses in a scratch buffer from offset 0, no
   assert.equal(p.ndPrefixCount, 9);
   assert.equal(ipv6Text(p.data, p.ndPrefixOffs[7]!), '::8');
 });
+
+test("trk-classify's dir and svc are read as the reader's dir and svc, not Packet fields", () => {
+  const reader = new PktRecordReader();
+  const read = (line: string): boolean => {
+    const b = Buffer.from(line);
+    return reader.read(b, 0, b.length);
+  };
+  const base = '{"type":"pkt","ts":1,"len":60,"caplen":60,"src":"10.10.1.20","dst":"192.0.2.80","proto":"tcp","sport":40000,"dport":443';
+  for (const [dir, code] of [['in', 1], ['out', 2], ['internal', 3], ['transit', 4], ['martian', 5]] as const) {
+    assert.equal(read(`${base},"dir":"${dir}","svc":"https","local":"10.10.1.20","alerts":["gratuitous"]}`), true);
+    assert.deepEqual([reader.dir, reader.svc, reader.problem], [code, 'https', undefined], dir);
+  }
+  assert.equal(read(`${base}}`), true);
+  assert.deepEqual([reader.dir, reader.svc], [0, undefined], 'absent: cleared from the record before');
+  assert.equal(read(`${base},"svc":"domain","dir":"sideways"}`), true);
+  assert.deepEqual([reader.dir, reader.svc, reader.problem], [0, 'domain', 'dir is not a direction']);
+});

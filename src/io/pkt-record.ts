@@ -65,6 +65,10 @@
  */
 import { MAX_ND_PREFIXES, MAX_VLAN_TAGS, Packet } from '../decode/packet.js';
 import { ethertypeName, protocolName } from '../format/names.js';
+import { DIR_NAMES, DIR_NONE } from '../classify/direction.js';
+
+/** `dir` texts as trk-classify writes them, to DIR_* codes. */
+const DIRECTION_OF = new Map<string, number>(DIR_NAMES.map((name, code) => [name, code] as [string, number]).filter(([name]) => name !== ''));
 
 const TAB = 0x09;
 const LF = 0x0a;
@@ -146,6 +150,9 @@ const enum Key {
   Arp,
   Nd,
   Err,
+  // added by trk-classify
+  Dir,
+  Svc,
   // inside "arp"
   Op,
   Sha,
@@ -198,6 +205,8 @@ const KEYS: [key: Key, name: string, what: string][] = [
   [Key.Arp, 'arp', 'an object'],
   [Key.Nd, 'nd', 'an object'],
   [Key.Err, 'err', 'a string'],
+  [Key.Dir, 'dir', 'a direction'],
+  [Key.Svc, 'svc', 'a string'],
   [Key.Op, 'op', 'a number from 0 to 65535'],
   [Key.Sha, 'sha', 'a MAC address'],
   [Key.Spa, 'spa', 'an IPv4 address'],
@@ -722,6 +731,17 @@ export class PktRecordReader {
   private stack = new Uint8Array(64);
   private readonly ifNames = new TextCache(16);
   private readonly errors = new TextCache(64);
+  /** trk-classify's `dir` texts (five of them) and `svc` names (a few dozen in most traffic; the cache starts over past 64). */
+  private readonly directions = new TextCache(8);
+  private readonly services = new TextCache(64);
+
+  /**
+   * trk-classify's annotation of the record, when it has one: `dir` as a
+   * DIR_* code (DIR_NONE when absent) and `svc`. Not Packet fields: a
+   * decoder never sets them; a consumer that classifies itself ignores them.
+   */
+  dir: number = DIR_NONE;
+  svc: string | undefined = undefined;
 
   // results of the value readers (fields rather than returned objects: nothing allocated per record)
   /** The value of digitRun()'s digits. */
@@ -802,6 +822,8 @@ export class PktRecordReader {
   /** Everything a record sets, back to absent. */
   private clear(): void {
     const p = this.packet;
+    this.dir = DIR_NONE;
+    this.svc = undefined;
     p.resetLayers();
     p.data = this.scratch;
     p.start = 0;
@@ -964,6 +986,15 @@ export class PktRecordReader {
           pos = this.text(Key.Err, b, pos, end);
           p.err = this.textValue;
           break;
+        case Key.Dir:
+          pos = this.text(Key.Dir, b, pos, end);
+          this.dir = this.textValue === undefined ? DIR_NONE : DIRECTION_OF.get(this.textValue) ?? DIR_NONE;
+          if (this.textValue !== undefined && this.dir === DIR_NONE) this.fail(Key.Dir);
+          break;
+        case Key.Svc:
+          pos = this.text(Key.Svc, b, pos, end);
+          this.svc = this.textValue;
+          break;
         default:
           // unknown here (a key of arp or nd at the top level, or any other): skipped
           pos = this.skip(b, pos, end);
@@ -996,7 +1027,8 @@ export class PktRecordReader {
     if (b[pos] !== QUOTE) return this.wrongType(key, b, pos, end);
     const q = this.stringEnd(b, pos, end);
     if (q < 0) return INVALID;
-    this.textValue = (key === Key.If ? this.ifNames : this.errors).get(b, pos + 1, q, this.escaped);
+    const cache = key === Key.If ? this.ifNames : key === Key.Err ? this.errors : key === Key.Dir ? this.directions : this.services;
+    this.textValue = cache.get(b, pos + 1, q, this.escaped);
     return q + 1;
   }
 
