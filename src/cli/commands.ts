@@ -11,4 +11,5 @@ export interface CommandModule {
 export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   capture: () => import('./capture.js'),
   classify: () => import('./classify.js'),
+  tally: () => import('./tally.js'),
 };
