@@ -12,7 +12,8 @@
  * the table shows the median. Peak memory comes from /usr/bin/time -f %M
  * (Debian package `time`). --check exits 1 when a target is missed:
  * trk-capture ≥ 2× the packets/s of `tcpdump -nn -q`, trk-classify -r ≥ 5×
- * and trk-capture | trk-classify ≥ 1.5×, peak memory on a file
+ * and trk-capture | trk-classify ≥ 1.5×, trk-tally --by host ≥ 20× tcpdump
+ * and ≥ 100× `tshark -z endpoints,ip`, trk-capture | trk-tally ≥ 1.5×, peak memory on a file
  * twice as large ≤ 1.3× that on the first, start-up ≤ 1.5× `node -e 0`.
  */
 import { benchLive, caughtPercent, type LiveBenchResult } from './bench-live.js';
@@ -28,6 +29,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const DATA_DIR = path.join(REPO, 'bench-data');
 const TRK_CAPTURE = path.join(REPO, 'bin', 'trk-capture.js');
 const TRK_CLASSIFY = path.join(REPO, 'bin', 'trk-classify.js');
+const TRK_TALLY = path.join(REPO, 'bin', 'trk-tally.js');
 /** The generated capture's local networks (gen-capture: 10.S.T.0/24 and 2001:db8:S:T::/64). */
 const CLASSIFY_NETS = ['--net', '10.0.0.0/8', '--net', '2001:db8::/32'];
 const FLOOR = path.join(REPO, 'dist', 'scripts', 'bench-floor.js');
@@ -42,6 +44,10 @@ const TARGET_VS_TCPDUMP = 2;
 /** issue 3: trk-classify decoding in-process, and fed by trk-capture through a pipe. */
 const TARGET_CLASSIFY_VS_TCPDUMP = 5;
 const TARGET_CLASSIFY_PIPED_VS_TCPDUMP = 1.5;
+/** issue 4: trk-tally --by host, in-process against tcpdump's text decode and tshark's endpoint table; piped against tcpdump. */
+const TARGET_TALLY_VS_TCPDUMP = 20;
+const TARGET_TALLY_VS_TSHARK = 100;
+const TARGET_TALLY_PIPED_VS_TCPDUMP = 1.5;
 const TARGET_MEMORY_RATIO = 1.3;
 const TARGET_STARTUP_RATIO = 1.5;
 
@@ -279,6 +285,8 @@ async function main(): Promise<number> {
   let trkRow: Row;
   let classifyRow: Row | undefined;
   let classifyPipedRow: Row | undefined;
+  let tallyRow: Row | undefined;
+  let tallyPipedRow: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -293,6 +301,12 @@ async function main(): Promise<number> {
     const pipe = `${[node, TRK_CAPTURE, '-r', file].map(quote).join(' ')} | ${[node, TRK_CLASSIFY, ...CLASSIFY_NETS].map(quote).join(' ')}`;
     classifyPipedRow = await measure('trk-capture -r FILE | trk-classify', ['bash', '-o', 'pipefail', '-c', pipe], runs, packets);
     rows.push(classifyRow, classifyPipedRow);
+    // --every 0: the whole file as one table, the job tshark -z endpoints,ip does
+    tallyRow = await measure('trk-tally -r FILE --by host --every 0', [node, TRK_TALLY, '-r', file, '--by', 'host', '--every', '0'], runs, packets);
+    const tallyPipe = `${[node, TRK_CAPTURE, '-r', file].map(quote).join(' ')} | ${[node, TRK_TALLY, '--by', 'host', '--every', '0'].map(quote).join(' ')}`;
+    tallyPipedRow = await measure('trk-capture -r FILE | trk-tally --by host --every 0', ['bash', '-o', 'pipefail', '-c', tallyPipe], runs, packets);
+    rows.push(await measure('trk-tally -r FILE --by host (every 60 s)', [node, TRK_TALLY, '-r', file, '--by', 'host'], runs, packets));
+    rows.push(tallyRow, tallyPipedRow);
   } else {
     console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
     trkRow = { label: 'trk-capture (not ready)', packets, note: ready };
@@ -318,6 +332,11 @@ async function main(): Promise<number> {
     tshark = { label: 'tshark', packets, note: 'not installed: apt-get install tshark' };
   }
   rows.push(tshark);
+  let tsharkEndpoints: Row | undefined;
+  if (which('tshark')) {
+    tsharkEndpoints = await measure('tshark -n -q -r FILE -z endpoints,ip', ['tshark', '-n', '-q', '-r', file, '-z', 'endpoints,ip'], runs, packets);
+    rows.push(tsharkEndpoints);
+  }
 
   // memory: the same command on a file twice as large must not need more
   let bigRow: Row | undefined;
@@ -351,6 +370,9 @@ async function main(): Promise<number> {
     { label: 'stand-in (no decoding) ÷ tcpdump -nn -q', value: ratio(floor, tcpdumpQ), target: '', ok: undefined },
     verdictFor('trk-classify -r FILE ÷ tcpdump -nn -q (pkts/s)', classifyRow && ratio(classifyRow, tcpdumpQ), TARGET_CLASSIFY_VS_TCPDUMP),
     verdictFor('trk-capture | trk-classify ÷ tcpdump -nn -q (pkts/s)', classifyPipedRow && ratio(classifyPipedRow, tcpdumpQ), TARGET_CLASSIFY_PIPED_VS_TCPDUMP),
+    verdictFor('trk-tally --by host ÷ tcpdump -nn -q (pkts/s)', tallyRow && ratio(tallyRow, tcpdumpQ), TARGET_TALLY_VS_TCPDUMP),
+    verdictFor('trk-tally --by host ÷ tshark -z endpoints,ip', tallyRow && tsharkEndpoints && ratio(tallyRow, tsharkEndpoints), TARGET_TALLY_VS_TSHARK),
+    verdictFor('trk-capture | trk-tally ÷ tcpdump -nn -q (pkts/s)', tallyPipedRow && ratio(tallyPipedRow, tcpdumpQ), TARGET_TALLY_PIPED_VS_TCPDUMP),
     { label: `peak RSS ${fmtInt(packets * 2)} ÷ ${fmtInt(packets)} packets`, value: memoryRatio, target: `≤ ${TARGET_MEMORY_RATIO}`, ok: memoryRatio === undefined ? undefined : memoryRatio <= TARGET_MEMORY_RATIO },
     { label: 'start-up trk-capture --version ÷ node -e 0', value: startupRatio, target: `≤ ${TARGET_STARTUP_RATIO}`, ok: startupRatio === undefined ? undefined : startupRatio <= TARGET_STARTUP_RATIO },
   ];
