@@ -152,3 +152,22 @@ test('-H on a terminal is the full-screen view: the tables, then q gives the she
     tmux('kill-session', '-t', session);
   }
 });
+
+test('--resolve: host records get a name field once the system resolver has answered', () => {
+  // 127.0.0.1 is localhost in every /etc/hosts; the first interval starts the lookup, later ones carry the name
+  const record = (ts: number): string => `{"type":"pkt","ts":${ts},"len":60,"caplen":60,"src":"127.0.0.1","dst":"127.0.0.1","proto":"udp","sport":40000,"dport":53}\n`;
+  const input = Array.from({ length: 5 }, (_, i) => record(1700000000 + i * 10)).join('');
+  // a small driver feeds the records 300 ms apart, so the lookup has time to come back between intervals
+  const r = spawnSync(process.execPath, ['-e', `
+    const { spawn } = require('node:child_process');
+    const child = spawn(process.execPath, [${JSON.stringify(BIN('trk-tally'))}, '--by', 'host', '--every', '10s', '--resolve'], { stdio: ['pipe', 'inherit', 'inherit'] });
+    const lines = ${JSON.stringify(input)}.split('\\n').filter(Boolean);
+    let i = 0;
+    const next = () => { if (i < lines.length) { child.stdin.write(lines[i++] + '\\n'); setTimeout(next, 300); } else child.stdin.end(); };
+    next();
+  `], { env: ENV, encoding: 'utf8', timeout: 20000 });
+  assert.equal(r.status, 0, r.stderr);
+  const hosts = r.stdout.split('\n').filter((l) => l.includes('"key":"127.0.0.1"')).map((l) => JSON.parse(l) as { name?: string });
+  assert.equal(hosts.length, 5);
+  assert.equal(hosts.at(-1)!.name, 'localhost', r.stdout);
+});

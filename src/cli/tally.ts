@@ -53,7 +53,7 @@ export const spec: CommandSpec = {
       detail: 'The view adapts to the terminal\'s size and is redrawn without flicker. Reading a capture file, every interval of packet time is drawn as soon as it is complete; live, as time passes. Without --every the live view refreshes every 5 seconds. --no-live prints the tables one after the other instead.',
     },
     { long: 'no-live', type: 'flag', help: 'with -H on a terminal: print the tables instead of the full-screen view' },
-    { long: 'resolve', type: 'flag', help: 'with -H: show host names from reverse DNS (asynchronous, cached; never holds up the output)' },
+    { long: 'resolve', type: 'flag', help: "host names from reverse DNS: in the -H tables, and a name field in host records (asynchronous, cached; never holds up the output)" },
     { long: 'numeric', short: 'n', type: 'flag', help: 'with -H: ports as numbers, not service names (addresses are numeric unless --resolve)' },
     { long: 'max-keys', type: 'number', arg: 'N', min: 16, help: 'most rows kept per table; past it the lightest are folded into the other row (default 100000)' },
     { long: 'conn-idle', type: 'number', arg: 'SECONDS', min: 1, default: 300, help: 'forget a connection after SECONDS without a packet' },
@@ -91,7 +91,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const sort = options.rx ? 'rx' : options.tx ? 'tx' : ((options.sort as 'bytes' | 'pkts' | 'rx' | 'tx' | 'rate' | undefined) ?? 'bytes');
   if (options.stat && human) throw new UsageError('-H and --stat do not go together: one form');
   if (options.live && !human) throw new UsageError('--live is a form of -H: give -H too');
-  if (options.resolve && !human) throw new UsageError('--resolve names hosts in the -H tables: give -H too');
+  if (options.resolve && options.stat) throw new UsageError('--resolve names hosts in tally records and -H tables: STAT lines have no names');
   if (options.tee && human) throw new UsageError('--tee passes pkt records on: it goes with NDJSON or --stat output, not -H');
   const live = human && !options['no-live'] && (Boolean(options.live) || process.stdout.isTTY === true);
   const every = options.every === undefined ? (live ? LIVE_EVERY : 60) : engineMod.parseDuration(options.every as string);
@@ -236,12 +236,21 @@ async function makeShow(o: {
   out: import('../io/output.js').LineOutput;
 }): Promise<Show> {
   const records = await import('../tally/records.js');
+  const names = o.resolve ? new (await import('../tally/resolve.js')).NameCache() : undefined;
   if (!o.human) {
-    const write = o.stat ? records.writeTallyStat : records.writeTallyJson;
-    return { interval: (r) => write(o.out, r), onQuit() {}, async ended() {}, close() {} };
+    if (o.stat) return { interval: (r) => records.writeTallyStat(o.out, r), onQuit() {}, async ended() {}, close() {} };
+    return {
+      interval: (r) => {
+        // --resolve: the names known by now; the lookups started here show in later intervals
+        if (names) for (const t of r.tables) if (t.by.kind === 'host') for (const row of t.rows) row.name = names.name(row.key);
+        records.writeTallyJson(o.out, r);
+      },
+      onQuit() {},
+      async ended() {},
+      close() {},
+    };
   }
   const human = await import('../tally/human.js');
-  const names = o.resolve ? new (await import('../tally/resolve.js')).NameCache() : undefined;
   if (!o.live) {
     const width = (): number => (process.stdout.isTTY ? process.stdout.columns : 0) || 160;
     return {

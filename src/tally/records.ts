@@ -20,6 +20,9 @@
  *               [2001:db8::1]:443/tcp"), "443", "https", "tcp", "1426-1500",
  *               "in", "68:a3:c4:f4:84:1e", "10" or "none". Absent in the
  *               totals row; "other" in the other row.
+ *   name        (host rows, with --resolve) the address's reverse-DNS name,
+ *               when its lookup had come back by the time the interval was
+ *               written (lookups never hold up the output).
  *   other       true in the other row: the rows evicted to stay within
  *               --max-keys and those below --top, summed.
  *   evicted     (other row) keys evicted during the interval.
@@ -110,6 +113,7 @@ const SPLIT = [
 ].map((field) => bytes(`,"${field}":`));
 
 const K_KEY = bytes(',"key":');
+const K_NAME = bytes(',"name":');
 const K_ERR = bytes(',"err":');
 const K_PKTS = bytes(',"pkts":');
 const K_BYTES = bytes(',"bytes":');
@@ -262,7 +266,8 @@ export function writeTallyJson(out: LineOutput, r: IntervalResult): void {
     const names = t.by.kind === 'svc';
     for (const row of t.rows) {
       const key = names ? Buffer.from(JSON.stringify(row.key)) : undefined;
-      out.reserve(head.length + RECORD_ROOM + (key ? key.length : row.key.length + 2));
+      const name = row.name === undefined ? undefined : Buffer.from(JSON.stringify(row.name));
+      out.reserve(head.length + RECORD_ROOM + (key ? key.length : row.key.length + 2) + (name ? name.length + K_NAME.length : 0));
       const d = out.buf;
       let pos = putBytes(d, out.pos, head);
       pos = putBytes(d, pos, K_KEY);
@@ -271,6 +276,10 @@ export function writeTallyJson(out: LineOutput, r: IntervalResult): void {
         d[pos++] = QUOTE;
         pos = putText(d, pos, row.key);
         d[pos++] = QUOTE;
+      }
+      if (name) {
+        pos = putBytes(d, pos, K_NAME);
+        pos = putBytes(d, pos, name);
       }
       if (row.err !== undefined) {
         pos = putBytes(d, pos, K_ERR);

@@ -77,6 +77,8 @@ export interface Row extends Counters {
   /** The key as text: an address, `10.1.8.0/24`, a port number, a service name, `tcp`, `128-255`, `in`, a MAC, a VLAN id; for conn `a:port-b:port/proto`. */
   key: string;
   conn?: ConnInfo;
+  /** --resolve: the host key's reverse-DNS name, when the lookup had come back by the time the interval was written. */
+  name?: string;
   /**
    * Set for a key first counted after its table had begun evicting: it may
    * have been evicted before, with what it had counted, so its sort measure
