@@ -171,3 +171,24 @@ test('--resolve: host records get a name field once the system resolver has answ
   assert.equal(hosts.length, 5);
   assert.equal(hosts.at(-1)!.name, 'localhost', r.stdout);
 });
+
+test('a live source gone quiet: the interval is written when it ends, not when the next packet comes', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [BIN('trk-tally'), '--by', 'host', '--every', '1s'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    // one packet stamped now, as trk-capture -i would, then silence
+    child.stdin.write(`{"type":"pkt","ts":${(Date.now() / 1000).toFixed(6)},"len":60,"caplen":60,"src":"10.10.1.20","dst":"10.10.1.1","proto":"udp","sport":40000,"dport":53}\n`);
+    for (let waited = 0; !/"total":true/.test(out); waited += 50) {
+      assert.ok(waited < 6000, `no tally within 6 s of a quiet pipe: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.doesNotMatch(out, /"partial":true/, 'a whole interval, ended by the clock');
+    child.stdin.end();
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill();
+  }
+});

@@ -112,10 +112,6 @@ function parseOutsideMac(text: string): { mac: Buffer; own: string[] } {
 }
 
 const STATE_SAVE_MS = 15 * 60 * 1000;
-/** How long without input before packet time is moved on by the clock (see --stat-interval). */
-const IDLE_MS = 1000;
-/** A packet stamped within this many seconds of its arrival comes from a live source. */
-const LIVE_SKEW_S = 10;
 
 async function main({ options, positional }: ParsedArgs): Promise<number> {
   if (options.human && options.json) throw new UsageError('-H and --json do not go together: one form for the ALERT and STAT lines');
@@ -197,7 +193,6 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     statInterval: (options['stat-interval'] as number | undefined) ?? 60,
     out,
   });
-  let lastArrival = Date.now();
   let decodeErrors = 0;
   const packets = {
     packet(p: Packet): void {
@@ -208,7 +203,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       if (work.packets >= limit) stop.abort();
     },
     drain(): Promise<void> | undefined {
-      lastArrival = Date.now();
+      clock.arrived();
       if (out.closed) stop.abort();
       return out.drain();
     },
@@ -245,32 +240,15 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   };
   const target = { command: 'trk-classify', packets, lines, out, progress: () => work.packets };
 
-  // Reading a pipe or an interface, packet time moves on with the clock while
-  // nothing arrives, so a quiet network still gets its STAT lines. Only for
-  // a live source: one whose last packet was stamped within LIVE_SKEW_S of
-  // when it arrived (a capture file piped in, however slowly, keeps its own
-  // time and replays to the same lines). Before any packet, an interface is
-  // live; a pipe is taken for one after a whole interval without a packet.
-  const followsClock = iface !== undefined || files.every((f) => f === '-');
-  const started = Date.now();
-  const statIntervalMs = ((options['stat-interval'] as number | undefined) ?? 60) * 1000;
-  const idle = followsClock
-    ? setInterval(() => {
-        const now = Date.now();
-        if (out.waiting || now - lastArrival < IDLE_MS) return;
-        let ts: number;
-        if (Number.isNaN(work.lastTs)) {
-          if (iface === undefined && now - started < statIntervalMs) return;
-          ts = now / 1000;
-        } else {
-          if (Math.abs(work.lastTs - lastArrival / 1000) > LIVE_SKEW_S) return;
-          ts = work.lastTs + (now - lastArrival) / 1000;
-        }
-        work.idleUntil(ts);
-        void out.drain();
-      }, IDLE_MS)
-    : undefined;
-  idle?.unref();
+  // a quiet network still gets its STAT lines (input.ts followClock says when)
+  const clock = input.followClock({
+    live: iface !== undefined || files.every((f) => f === '-'),
+    interfaceInput: iface !== undefined,
+    intervalMs: ((options['stat-interval'] as number | undefined) ?? 60) * 1000,
+    out,
+    lastTs: () => work.lastTs,
+    advance: (ts) => work.idleUntil(ts),
+  });
   const saveState = (): void => {
     if (statePath === undefined) return;
     try {
@@ -308,7 +286,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     return 0;
   } finally {
     interrupted.dispose();
-    if (idle) clearInterval(idle);
+    clock.stop();
     if (saver) clearInterval(saver);
     process.off('SIGHUP', reloadAllow);
     saveState();

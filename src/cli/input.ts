@@ -181,3 +181,59 @@ export function liveSummary(iface: string, packets: number, decodeErrors: number
   if (s.engineDrops) parts.push(`${s.engineDrops} discarded because the output could not keep up`);
   return parts.join(', ');
 }
+
+/** How long without input before packet time is moved on by the clock. */
+const IDLE_MS = 1000;
+/** A packet stamped within this many seconds of its arrival comes from a live source. */
+const LIVE_SKEW_S = 10;
+
+/**
+ * Packet time for a live source gone quiet. Commands keep time by the
+ * packets (a capture replays to the same lines on any day), so on a quiet
+ * network nothing would mark an interval's end. While nothing arrives,
+ * `advance(ts)` is called every second with packet time moved on by the
+ * clock — only for a live source: an interface, or a pipe whose last packet
+ * was stamped within LIVE_SKEW_S of when it arrived (a capture file piped
+ * in, however slowly, keeps its own time). Before any packet, an interface
+ * is live; a pipe is taken for one after `intervalMs` without a packet.
+ * Not while the output is full: that pause is ours, not the network's.
+ * Call `arrived()` whenever input comes (once per chunk is enough).
+ */
+export function followClock(o: {
+  live: boolean;
+  interfaceInput: boolean;
+  intervalMs: number;
+  out: LineOutput;
+  /** Time of the latest packet, NaN before the first. */
+  lastTs(): number;
+  advance(ts: number): void;
+}): { arrived(): void; stop(): void } {
+  let lastArrival = Date.now();
+  const started = lastArrival;
+  const timer = o.live
+    ? setInterval(() => {
+        const now = Date.now();
+        if (o.out.waiting || now - lastArrival < IDLE_MS) return;
+        const last = o.lastTs();
+        let ts: number;
+        if (Number.isNaN(last)) {
+          if (!o.interfaceInput && now - started < o.intervalMs) return;
+          ts = now / 1000;
+        } else {
+          if (Math.abs(last - lastArrival / 1000) > LIVE_SKEW_S) return;
+          ts = last + (now - lastArrival) / 1000;
+        }
+        o.advance(ts);
+        void o.out.drain();
+      }, IDLE_MS)
+    : undefined;
+  timer?.unref();
+  return {
+    arrived() {
+      lastArrival = Date.now();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

@@ -29,7 +29,7 @@ export const spec: CommandSpec = {
     {
       long: 'every', type: 'string', arg: 'DURATION', default: '60s',
       help: "interval: 10s, 5m, 1h, 1d, 30d, or 0 for the whole input as one (billing)",
-      detail: 'Intervals are aligned to the clock (a 1h interval runs from the hour to the hour, 1d from local midnight) and measured in packet time, so a capture replays to the same tallies on any day. An interval in which nothing was seen writes nothing. At the end of the input, or on SIGINT, the interval in progress is written and marked partial.',
+      detail: 'Intervals are aligned to the clock (a 1h interval runs from the hour to the hour, 1d from local midnight) and measured in packet time, so a capture replays to the same tallies on any day. An interval in which nothing was seen writes nothing. From a live source (an interface, or a pipe whose packets are stamped within 10 s of when they arrive) an interval is written when the clock passes its end, without waiting for the next packet, and the live view redraws every interval even when nothing came. At the end of the input, or on SIGINT, the interval in progress is written and marked partial.',
     },
     { long: 'top', type: 'number', arg: 'N', min: 1, help: 'only the N first rows of each table by the --sort order; the rest are summed in an other row' },
     {
@@ -156,6 +156,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       if (++count >= limit) stop.abort();
     },
     drain(): Promise<void> | undefined {
+      clock.arrived();
       if (out.closed) stop.abort();
       return out.drain();
     },
@@ -194,6 +195,15 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   };
   const target = { command: 'trk-tally', packets, lines, out, progress: () => count };
 
+  // a live source gone quiet still ends its intervals on time (and the live view redraws empty ones)
+  const clock = input.followClock({
+    live: iface !== undefined || files.every((f) => f === '-'),
+    interfaceInput: iface !== undefined,
+    intervalMs: every > 0 ? every * 1000 : Infinity,
+    out,
+    lastTs: () => engine.lastPacketTs,
+    advance: (ts) => engine.advanceTo(ts, live),
+  });
   const interrupted = input.onInterrupt(stop);
   show.onQuit(() => stop.abort());
   try {
@@ -212,6 +222,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     note(input.liveSummary(iface, count, decodeErrors, summary));
     return 0;
   } finally {
+    clock.stop();
     interrupted.dispose();
     show.close();
     await out.end();

@@ -314,6 +314,11 @@ export class TallyEngine {
     return this.tallies.some((t) => t.spec.kind === 'svc');
   }
 
+  /** Time of the latest packet (seconds), NaN before the first. */
+  get lastPacketTs(): number {
+    return Number.isNaN(this.firstTs) ? NaN : this.lastTs;
+  }
+
   /** Seconds of packet time at which the current interval ends (for the live view's countdown); NaN before the first packet, Infinity with --every 0. */
   get intervalEnd(): number {
     return this.end === -Infinity ? NaN : this.end;
@@ -360,6 +365,19 @@ export class TallyEngine {
     if (dir !== DIR_NONE) t[dcol]! += len;
     const tallies = this.tallies;
     for (let i = 0; i < tallies.length; i++) tallies[i]!.add(p, len, pcol, dcol, svc);
+  }
+
+  /**
+   * Packet time has moved on to `ts` with no packet (a live source gone
+   * quiet; the command tells from the clock): the interval that ended by then
+   * is written now rather than when the next packet comes. `empty`: an
+   * interval without packets is written too (the live view redraws every
+   * interval, as top does); records and STAT lines skip them as always.
+   */
+  advanceTo(ts: number, empty = false): void {
+    if (this.every === 0 || this.finished || Number.isNaN(this.firstTs) || !(ts >= this.end)) return;
+    if (empty && this.packets === 0) this.report(false);
+    this.roll(ts);
   }
 
   /** EOF or SIGINT: write the interval in progress marked partial (an empty one if no packet came at all). Later calls do nothing. */
