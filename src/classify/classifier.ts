@@ -99,14 +99,6 @@ export class Classifier {
     this.writeAlerts(p);
   }
 
-  /** A line that is not a pkt record: passed on unchanged. */
-  passThrough(buf: Buffer, start: number, end: number): void {
-    const out = this.o.out;
-    out.reserve(end - start + 1);
-    out.pos += buf.copy(out.buf, out.pos, start, end);
-    out.buf[out.pos++] = 0x0a;
-  }
-
   /**
    * Packet time moves on without packets (the input is idle): write the STAT
    * lines of the intervals that have ended by `ts`, empty ones included, as

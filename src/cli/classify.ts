@@ -209,35 +209,17 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     },
   };
   const reader = new records.PktRecordReader();
-  let lineNumber = 0;
-  let problemReported = false;
-  const lines = {
-    line(buf: Buffer, start: number, end: number): void {
-      lineNumber++;
-      if (work.packets >= limit) return;
-      if (!reader.read(buf, start, end)) {
-        work.passThrough(buf, start, end);
-        return;
-      }
-      if (reader.problem !== undefined && !problemReported) {
-        // once: a producer that writes one bad field writes it in every record
-        problemReported = true;
-        warn('trk-classify', `line ${lineNumber}: ${reader.problem}; that field is left out (reported once)`);
-      }
+  const lines = input.pktRecordLines({
+    command: 'trk-classify',
+    out,
+    reader,
+    record(buf, start, end) {
       work.record(buf, start, end, reader.packet);
       if (work.packets >= limit) stop.abort();
     },
-    overlong(piece: Buffer, last: boolean): void {
-      // not a record anyone writes: passed on as it came
-      out.reserve(piece.length + 1);
-      out.pos += piece.copy(out.buf, out.pos);
-      if (last) {
-        lineNumber++;
-        out.buf[out.pos++] = 0x0a;
-      }
-    },
+    done: () => work.packets >= limit,
     drain: packets.drain,
-  };
+  });
   const target = { command: 'trk-classify', packets, lines, out, progress: () => work.packets };
 
   // a quiet network still gets its STAT lines (input.ts followClock says when)

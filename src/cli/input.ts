@@ -7,6 +7,7 @@
  */
 import type { LineOutput } from '../io/output.js';
 import { readLines, type LineSink } from '../io/lines.js';
+import type { PktRecordReader } from '../io/pkt-record.js';
 import { openCaptureInput, peekInput, readCapture } from '../capture/file.js';
 import { captureLive } from '../capture/live.js';
 import { FilteringSink } from '../capture/filter.js';
@@ -235,5 +236,51 @@ export function followClock(o: {
     stop() {
       if (timer) clearInterval(timer);
     },
+  };
+}
+
+/**
+ * The LineSink of a command that consumes pkt records: each line that
+ * `reader` reads as one goes to `record` (with reader.packet filled), every
+ * other line — overlong ones too — is passed on unchanged, and the first
+ * record with an unusable field is reported once (a producer that writes one
+ * bad field writes it in every record). `done()`: the command wants no more
+ * (-c reached); later lines are dropped.
+ */
+export function pktRecordLines(o: {
+  command: string;
+  out: LineOutput;
+  reader: PktRecordReader;
+  record(buf: Buffer, start: number, end: number): void;
+  done(): boolean;
+  drain(): Promise<void> | undefined;
+}): LineSink {
+  let lineNumber = 0;
+  let problemReported = false;
+  return {
+    line(buf, start, end) {
+      lineNumber++;
+      if (o.done()) return;
+      if (!o.reader.read(buf, start, end)) {
+        o.out.copyLine(buf, start, end);
+        return;
+      }
+      if (o.reader.problem !== undefined && !problemReported) {
+        problemReported = true;
+        warn(o.command, `line ${lineNumber}: ${o.reader.problem}; that field is left out (reported once)`);
+      }
+      o.record(buf, start, end);
+    },
+    overlong(piece, last) {
+      // not a record anyone writes: passed on as it came
+      const out = o.out;
+      out.reserve(piece.length + 1);
+      out.pos += piece.copy(out.buf, out.pos);
+      if (last) {
+        lineNumber++;
+        out.buf[out.pos++] = 0x0a;
+      }
+    },
+    drain: o.drain,
   };
 }

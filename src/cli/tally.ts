@@ -162,37 +162,21 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     },
   };
   const reader = new records.PktRecordReader();
-  let lineNumber = 0;
-  let problemReported = false;
-  const lines = {
-    line(buf: Buffer, start: number, end: number): void {
-      lineNumber++;
-      if (count >= limit) return;
-      if (!reader.read(buf, start, end)) {
-        passThrough(out, buf, start, end);
-        return;
-      }
-      if (reader.problem !== undefined && !problemReported) {
-        problemReported = true;
-        warn('trk-tally', `line ${lineNumber}: ${reader.problem}; that field is left out (reported once)`);
-      }
+  const lines = input.pktRecordLines({
+    command: 'trk-tally',
+    out,
+    reader,
+    record(buf, start, end) {
       const p = reader.packet;
       // the record's own annotation (trk-classify upstream) unless --net asks to classify here
       const dir = directions ? directions.classify(p) : reader.dir;
       engine.addPacket(p, dir, wantsService ? (reader.svc ?? servicesTable.ofPacket(p)) : undefined);
-      if (tee) passThrough(out, buf, start, end);
+      if (tee) out.copyLine(buf, start, end);
       if (++count >= limit) stop.abort();
     },
-    overlong(piece: Buffer, last: boolean): void {
-      out.reserve(piece.length + 1);
-      out.pos += piece.copy(out.buf, out.pos);
-      if (last) {
-        lineNumber++;
-        out.buf[out.pos++] = 0x0a;
-      }
-    },
+    done: () => count >= limit,
     drain: packets.drain,
-  };
+  });
   const target = { command: 'trk-tally', packets, lines, out, progress: () => count };
 
   // a live source gone quiet still ends its intervals on time (and the live view redraws empty ones)
@@ -227,12 +211,6 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     show.close();
     await out.end();
   }
-}
-
-function passThrough(out: import('../io/output.js').LineOutput, buf: Buffer, start: number, end: number): void {
-  out.reserve(end - start + 1);
-  out.pos += buf.copy(out.buf, out.pos, start, end);
-  out.buf[out.pos++] = 0x0a;
 }
 
 /** Where each interval's result goes: tally records, STAT lines, -H tables, or the live view. */

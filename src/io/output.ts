@@ -69,6 +69,13 @@ export class LineOutput {
     this.buf[this.pos++] = 10;
   }
 
+  /** Append buf[start, end) as it is, then a newline: a line passed through unread. */
+  copyLine(buf: Buffer, start: number, end: number): void {
+    this.reserve(end - start + 1);
+    this.pos += buf.copy(this.buf, this.pos, start, end);
+    this.buf[this.pos++] = 10;
+  }
+
   byte(c: number): void {
     this.buf[this.pos++] = c;
   }
