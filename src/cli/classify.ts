@@ -203,7 +203,6 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       if (work.packets >= limit) stop.abort();
     },
     drain(): Promise<void> | undefined {
-      clock.arrived();
       if (out.closed) stop.abort();
       return out.drain();
     },
@@ -228,6 +227,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     interfaceInput: iface !== undefined,
     intervalMs: ((options['stat-interval'] as number | undefined) ?? 60) * 1000,
     out,
+    progress: () => work.packets,
     lastTs: () => work.lastTs,
     advance: (ts) => work.idleUntil(ts),
   });

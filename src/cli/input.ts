@@ -198,7 +198,9 @@ const LIVE_SKEW_S = 10;
  * in, however slowly, keeps its own time). Before any packet, an interface
  * is live; a pipe is taken for one after `intervalMs` without a packet.
  * Not while the output is full: that pause is ours, not the network's.
- * Call `arrived()` whenever input comes (once per chunk is enough).
+ * Arrivals are seen by `progress()` (packets or records so far) changing
+ * between ticks: cheaper than a clock read per packet, and not fooled by a
+ * capture engine that polls its consumer while no packet comes.
  */
 export function followClock(o: {
   live: boolean;
@@ -207,13 +209,21 @@ export function followClock(o: {
   out: LineOutput;
   /** Time of the latest packet, NaN before the first. */
   lastTs(): number;
+  /** Packets or records taken so far. */
+  progress(): number;
   advance(ts: number): void;
-}): { arrived(): void; stop(): void } {
+}): { stop(): void } {
   let lastArrival = Date.now();
   const started = lastArrival;
+  let seen = o.progress();
   const timer = o.live
     ? setInterval(() => {
         const now = Date.now();
+        const count = o.progress();
+        if (count !== seen) {
+          seen = count;
+          lastArrival = now;
+        }
         if (o.out.waiting || now - lastArrival < IDLE_MS) return;
         const last = o.lastTs();
         let ts: number;
@@ -230,9 +240,6 @@ export function followClock(o: {
     : undefined;
   timer?.unref();
   return {
-    arrived() {
-      lastArrival = Date.now();
-    },
     stop() {
       if (timer) clearInterval(timer);
     },

@@ -156,7 +156,6 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       if (++count >= limit) stop.abort();
     },
     drain(): Promise<void> | undefined {
-      clock.arrived();
       if (out.closed) stop.abort();
       return out.drain();
     },
@@ -185,6 +184,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     interfaceInput: iface !== undefined,
     intervalMs: every > 0 ? every * 1000 : Infinity,
     out,
+    progress: () => count,
     lastTs: () => engine.lastPacketTs,
     advance: (ts) => engine.advanceTo(ts, live),
   });
