@@ -83,12 +83,16 @@ export class FilteringSink implements PacketSink {
       }
       this.programs.set(p.linktype, programs);
     }
-    if (programs.length === 0) return;
+    if (programs.length === 0) {
+      this.inner.filteredOut?.(p);
+      return;
+    }
     // BSD null: an address family is below 256, so the non-zero end of the
     // 4-byte field tells the capturing host's byte order (big-endian: 00 00 00 1e)
     const d = p.data;
     const bigEndian = programs.length > 1 && p.caplen >= 4 && d[p.start] === 0 && d[p.start + 3] !== 0;
     if (programs[bigEndian ? 1 : 0]!.matches(d, p.start, p.caplen, p.len)) this.inner.packet(p);
+    else this.inner.filteredOut?.(p);
   }
 
   drain(): Promise<void> | undefined {

@@ -15,6 +15,12 @@ export interface PacketSink {
   packet(p: Packet): void;
   /** Resolves when the consumer can take more; undefined when it can right now. */
   drain(): Promise<void> | undefined;
+  /**
+   * A packet of a capture file that the filter left out (metadata only). For
+   * the commands that keep time by the packets: the capture's clock runs on
+   * through the packets not counted, as it does live.
+   */
+  filteredOut?(p: Packet): void;
 }
 
 /** What a source says when it ends. */

@@ -97,7 +97,10 @@ function tsJson(t: ExactTime): string {
   return t.digits > 0 ? `${t.sec}.${String(t.frac).padStart(t.digits, '0')}` : String(t.sec);
 }
 
-export function writeAlert(out: LineOutput, form: EventForm, t: ExactTime, alert: Alert): void {
+/** Any command's alert: trk-classify's Alert, trk-threshold's events (family and kind are the TYPE and KIND tokens). */
+export type AlertLike = Pick<Alert, 'details' | 'sentence'> & { family: string; kind: string };
+
+export function writeAlert(out: LineOutput, form: EventForm, t: ExactTime, alert: AlertLike): void {
   if (form === 'json') {
     let line = `{"type":"alert","ts":${tsJson(t)},"family":"${alert.family}","kind":"${alert.kind}"`;
     for (const [key, value] of alert.details) line += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;

@@ -12,4 +12,5 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   capture: () => import('./capture.js'),
   classify: () => import('./classify.js'),
   tally: () => import('./tally.js'),
+  threshold: () => import('./threshold.js'),
 };

@@ -13,8 +13,8 @@ export const DEFAULT_BUFFER_KIB = { cap: 131072, tcpdump: 32768 } as const;
  * `records`: the command also reads pkt records (text), so -r and standard
  * input take either a capture or records; trk-capture itself reads captures only.
  */
-export function inputOptions(records: boolean): OptionSpec[] {
-  return [
+export function inputOptions(records: boolean, letters: 'trk' | 'ipband' = 'trk'): OptionSpec[] {
+  const options: OptionSpec[] = [
     records
       ? {
           long: 'read', short: 'r', type: 'list', arg: 'FILE',
@@ -56,4 +56,14 @@ export function inputOptions(records: boolean): OptionSpec[] {
       detail: 'The buffer absorbs bursts while the program is busy or not scheduled. The cap engine captures whole packets, so every slot of its ring takes 64 KiB whatever the packet size: 128 MiB holds about 2000 packets, what it needs to lose nothing at 100 000 packets/s on a busy 2-core machine (see npm run bench). The tcpdump engine captures 512 bytes a packet, and 32 MiB holds about 50 000.',
     },
   ];
+  if (letters === 'trk') return options;
+  // ipband's letters mean other things (-r reporting period, -c config file) and ipband's -P is --no-promisc
+  return options.map((o) => {
+    if (o.long === 'read' || o.long === 'count') {
+      const { short: _ipbandLetter, ...long } = o;
+      return long;
+    }
+    if (o.long === 'no-promisc') return { ...o, short: 'P' };
+    return o;
+  });
 }

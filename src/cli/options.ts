@@ -59,8 +59,10 @@ export const STANDARD_OPTIONS: OptionSpec[] = [
   { long: 'version', type: 'flag', help: 'print the version and exit' },
 ];
 
+/** The command's options, then --help and --version unless the command gives them itself (trk-threshold adds ipband's -h and -v). */
 function allOptions(spec: CommandSpec): OptionSpec[] {
-  return [...spec.options, ...STANDARD_OPTIONS];
+  const own = new Set(spec.options.map((o) => o.long));
+  return [...spec.options, ...STANDARD_OPTIONS.filter((o) => !own.has(o.long))];
 }
 
 function flagName(o: OptionSpec): string {
