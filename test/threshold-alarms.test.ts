@@ -134,9 +134,12 @@ const MAC_B = '02:00:00:00:00:0b';
 const hex16 = (n: number): string => n.toString(16).padStart(4, '0');
 const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
+/** A dotted quad in hex (the floods below build thousands: helpers' ipv4Hex parses each one fully). */
+const quadHex = (a: string): string => a.split('.').map((n) => Number(n).toString(16).padStart(2, '0')).join('');
+
 function ipv4(src: string, dst: string, proto: number, payload: string): Packet {
   const total = 20 + payload.length / 2;
-  const ip = '4500' + hex16(total) + '00004000' + '40' + proto.toString(16).padStart(2, '0') + '0000' + ipv4Hex(src) + ipv4Hex(dst);
+  const ip = '4500' + hex16(total) + '00004000' + '40' + proto.toString(16).padStart(2, '0') + '0000' + quadHex(src) + quadHex(dst);
   return decodeHex(LINKTYPE_ETHERNET, macHex(MAC_B) + macHex(MAC_A) + '0800' + ip + payload);
 }
 
@@ -356,4 +359,347 @@ test('lan-incident: no scan in it (a few ports or hosts raise nothing); one past
     `${fixed(crossing[T]!)} NET scan src=10.10.1.20,ports=2,hosts=${hosts.size},dst=10.10.1.1,dst_ports=1`,
     `${fixed(period + 20)} NET scan_end src=10.10.1.20,duration=${Math.round(period + 20 - Number(crossing[T]))},ports=2,hosts=${hosts.size}`,
   ]);
+});
+
+// ---------------------------------------------------------------- written here: NET scan
+
+const at = (seconds: number): string => (T0 + seconds).toFixed(6);
+
+test('NET scan: SYNs to many ports, an echo sweep of many hosts; servers answering clients and established flows never count', () => {
+  const { feed, lines } = engine({ scanPorts: 10, scanHosts: 5 });
+  // a server answering 40 clients (SYN-ACKs, DNS answers from port 53), and a busy established flow
+  for (let i = 0; i < 40; i++) {
+    feed(tcp({ src: '10.10.1.1', dst: `10.10.1.${100 + i}`, sport: 443, dport: 40000 + i, flags: 'SA' }), T0 + 0.5);
+    feed(udp('10.10.1.1', `10.10.1.${100 + i}`, 53, 30000 + i), T0 + 0.5);
+    feed(tcp({ src: '10.10.1.2', dst: '10.10.1.3', sport: 5000 + i, dport: 6000 + i, flags: 'PA' }), T0 + 0.5);
+  }
+  assert.deepEqual(lines, []);
+  // a vertical scan: ports 1..30 of one host; the 11th pair passes 10
+  for (let port = 1; port <= 30; port++) feed(tcp({ src: '10.0.0.66', dst: '10.10.1.1', sport: 61000, dport: port, flags: 'S' }), T0 + 1 + port / 100);
+  // a ping sweep: the 6th address passes 5 (addresses, no ports)
+  for (let h = 1; h <= 8; h++) feed(echo('10.0.0.77', `10.10.1.${h}`), T0 + 2 + h / 100);
+  // a UDP scan over IPv6
+  for (let port = 100; port < 120; port++) feed(udp('2001:db8:bad::66', '2001:db8:10::1', 50000, port), T0 + 3 + (port - 100) / 100);
+  assert.deepEqual(lines, [
+    `${at(1.11)} NET scan src=10.0.0.66,ports=11,hosts=1,dst=10.10.1.1,dst_ports=11`,
+    `${at(2.06)} NET scan src=10.0.0.77,ports=0,hosts=6,dst=10.10.1.1,dst_ports=0`,
+    `${at(3.1)} NET scan src=2001:db8:bad::66,ports=11,hosts=1,dst=2001:db8:10::1,dst_ports=11`,
+  ]);
+  lines.length = 0;
+  // next period: .66 goes on (no second alert), the others stop: they end at its end
+  for (let port = 31; port <= 60; port++) feed(tcp({ src: '10.0.0.66', dst: '10.10.1.1', sport: 61000, dport: port, flags: 'S' }), T0 + 11 + port / 100);
+  // the period after: .66 probes 3 pairs, under: it ends with its peak (counted to one past 10)
+  for (let port = 1; port <= 3; port++) feed(tcp({ src: '10.0.0.66', dst: '10.10.1.9', sport: 61000, dport: port, flags: 'S' }), T0 + 21);
+  // much later it scans hosts: a second episode
+  for (let h = 1; h <= 6; h++) feed(udp('10.0.0.66', `10.10.2.${h}`, 61000, 161), T0 + 45 + h / 100);
+  assert.deepEqual(lines, [
+    `${at(20)} NET scan_end src=10.0.0.77,duration=18,ports=0,hosts=6`,
+    `${at(20)} NET scan_end src=2001:db8:bad::66,duration=17,ports=11,hosts=1`,
+    `${at(30)} NET scan_end src=10.0.0.66,duration=29,ports=11,hosts=1`,
+    `${at(45.06)} NET scan src=10.0.0.66,ports=6,hosts=6,dst=10.10.2.1,dst_ports=1`,
+  ]);
+});
+
+test('NET scan: the sets stop one past the threshold; a flood of spoofed sources keeps maxHosts sources and counts the rest as evicted', () => {
+  const { alarms, feed, lines } = engine({ scanPorts: 100, maxHosts: 50 });
+  for (let port = 1; port <= 5000; port++) feed(udp('10.0.0.66', '10.10.1.1', 50000, port), T0 + 1);
+  const counts = (alarms as unknown as { scanCounts: Map<unknown, { ports: Set<unknown>; hosts: Map<unknown, number> }> }).scanCounts;
+  assert.equal([...counts.values()][0]!.ports.size, 101);
+  assert.equal([...counts.values()][0]!.hosts.size, 1);
+  // 5000 sources, one probe each: none is a scan; 50 kept (one of them the scanner, in an episode)
+  for (let i = 0; i < 5000; i++) feed(udp(`198.18.${i >> 8}.${i & 255}`, '10.10.1.1', 50000, 53), T0 + 2);
+  // full at 50: the lightest 3 (a sixteenth) go, the scanner (in an episode) stays; the last
+  // batch left room for 3, the last source took one
+  assert.equal(counts.size, 48);
+  assert.deepEqual(alarms.evicted, { hammer: 0, syn: 0, scan: 5001 - 48 });
+  assert.deepEqual(lines, [`${at(1)} NET scan src=10.0.0.66,ports=101,hosts=1,dst=10.10.1.1,dst_ports=101`]);
+});
+
+// ---------------------------------------------------------------- written here: TCP synflood
+
+test('TCP synflood: handshakes that complete are not counted; ones answered by RST, or completed by a blind ACK, are', () => {
+  // 0.5 SYNs/s over 10 s: past 5 incomplete
+  const { feed, lines } = engine({ synflood: 0.5 });
+  for (let i = 0; i < 40; i++) handshake(feed, '192.0.2.7', 20000 + i, '10.10.1.20', T0 + 1 + i / 10);
+  assert.deepEqual(lines, []);
+  // refused: SYN, RST from the server
+  for (let i = 0; i < 5; i++) {
+    feed(tcp({ src: '192.0.2.8', dst: '10.10.1.20', sport: 30000 + i, dport: 22, flags: 'S', seq: 1 }), T0 + 6);
+    feed(tcp({ src: '10.10.1.20', dst: '192.0.2.8', sport: 22, dport: 30000 + i, flags: 'RA', ack: 2 }), T0 + 6.001);
+  }
+  assert.deepEqual(lines, []);
+  // a blind ACK (it cannot know the server's sequence number) does not complete a handshake
+  feed(tcp({ src: '192.0.2.9', dst: '10.10.1.20', sport: 40000, dport: 22, flags: 'S', seq: 500 }), T0 + 7);
+  feed(tcp({ src: '10.10.1.20', dst: '192.0.2.9', sport: 22, dport: 40000, flags: 'SA', seq: 9000, ack: 501 }), T0 + 7.001);
+  feed(tcp({ src: '192.0.2.9', dst: '10.10.1.20', sport: 40000, dport: 22, flags: 'A', seq: 501, ack: 1234 }), T0 + 7.002);
+  assert.deepEqual(lines, [`${at(7)} TCP synflood dst=10.10.1.20,syns=46,completed=40,rate=0.6,port=80,sources=3`]);
+});
+
+test('TCP synflood: a retransmitted SYN counts once, a new attempt on the same ports after a RST or 75 s counts again', () => {
+  const { feed, lines } = engine({ synflood: 0.5 });
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 5; i++) feed(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000 + i, dport: 80, flags: 'S', seq: 7 }), T0 + 1 + round);
+  }
+  assert.deepEqual(lines, []); // 5 attempts, 20 SYNs
+  // the first attempt reset, then tried again: a sixth
+  feed(tcp({ src: '10.10.1.20', dst: '192.0.2.7', sport: 80, dport: 20000, flags: 'R' }), T0 + 5);
+  feed(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S', seq: 7 }), T0 + 5.5);
+  assert.deepEqual(lines, [`${at(5.5)} TCP synflood dst=10.10.1.20,syns=6,completed=0,rate=0.6,port=80,sources=1`]);
+  lines.length = 0;
+  // an attempt sent again after 75 s (forgotten) is counted again
+  const { feed: feed2, lines: lines2 } = engine({ synflood: 0.1 }); // past 1
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S' }), T0 + 1);
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S' }), T0 + 70);
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S' }), T0 + 71); // still open: once
+  assert.deepEqual(lines2, []);
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S' }), T0 + 150);
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S' }), T0 + 151);
+  // 150 is 79 s after the last SYN of that attempt (at 71): a new attempt, counted; 151 and 159 retransmit it
+  assert.deepEqual(lines2, []);
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000, dport: 80, flags: 'S' }), T0 + 159);
+  feed2(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20001, dport: 80, flags: 'S' }), T0 + 159.5);
+  assert.deepEqual(lines2, [`${at(159.5)} TCP synflood dst=10.10.1.20,syns=2,completed=0,rate=0.2,port=80,sources=1`]);
+});
+
+test('TCP synflood over IPv6, and the most targeted port and the distinct sources', () => {
+  const { feed, lines } = engine({ synflood: 1 });
+  for (let i = 0; i < 11; i++) {
+    feed(tcp({ src: `2001:db8:bad::${i % 3}`, dst: '2001:db8:10::20', sport: 1000 + i, dport: i < 4 ? 22 : 443, flags: 'S' }), T0 + 1 + i / 10);
+  }
+  assert.deepEqual(lines, [`${at(2)} TCP synflood dst=2001:db8:10::20,syns=11,completed=0,rate=1.1,port=443,sources=3`]);
+  // IPv6 handshakes complete too
+  const { feed: feed6, lines: lines6 } = engine({ synflood: 1 });
+  for (let i = 0; i < 30; i++) handshake(feed6, '2001:db8:1::7', 20000 + i, '2001:db8:10::20', T0 + 1 + i / 10);
+  assert.deepEqual(lines6, []);
+});
+
+// ---------------------------------------------------------------- written here: HOST hammered
+
+/** A 1054-byte frame (1000 bytes of TCP payload) from src to dst. */
+const data = (src: string, dst: string): Packet => tcp({ src, dst, sport: 443, dport: 50000, flags: 'PA', payload: 1000 });
+
+test('HOST hammered: counts only what comes from outside, then hysteresis: over for many periods one alert, a quiet period ends it, over again a second', () => {
+  // 10 kB/s: past 102400 bytes in a 10 s period, 98 frames of 1054 bytes
+  const { feed, lines } = engine({ hammerKBps: 10 });
+  for (let i = 0; i < 200; i++) feed(data('10.10.1.30', '10.10.1.20'), T0 + 1 + i / 100, DIR_INTERNAL);
+  assert.deepEqual(lines, []);
+  for (let period = 0; period < 5; period++) {
+    for (let i = 0; i < 150; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + period * 10 + 3 + i / 100, DIR_IN);
+  }
+  // silent period 50..60, then a packet much later: the end is at the quiet period's end, not at the packet
+  feed(data('192.0.2.80', '10.10.1.20'), T0 + 75, DIR_IN);
+  for (let i = 0; i < 150; i++) feed(data('192.0.2.81', '10.10.1.20'), T0 + 80 + i / 100, DIR_IN);
+  assert.deepEqual(lines, [
+    `${at(3.97)} HOST hammered addr=10.10.1.20,kBps=10.1,pps=9.8,threshold=10,over=kBps,src1=192.0.2.80,src1_kB=100.9`,
+    `${at(60)} HOST hammered_end addr=10.10.1.20,duration=56,peak_kBps=15.4`,
+    `${at(80.97)} HOST hammered addr=10.10.1.20,kBps=10.1,pps=9.8,threshold=10,over=kBps,src1=192.0.2.81,src1_kB=100.9`,
+  ]);
+});
+
+test('HOST hammered: the top sources by bytes, named in the alert; by packets per second too', () => {
+  const { feed, lines } = engine({ hammerPps: 2, hammerTop: 2 });
+  let n = 0;
+  const sends: [string, number][] = [['192.0.2.1', 3], ['192.0.2.2', 9], ['192.0.2.3', 6], ['192.0.2.2', 3]];
+  for (const [src, count] of sends) {
+    for (let i = 0; i < count; i++) feed(data(src, '10.10.1.20'), T0 + 1 + n++ / 10, DIR_IN);
+  }
+  // 2 packets/s over 10 s: past 20, at the 21st (the last); .2 sent 12 of them, .3 6, .1 3
+  assert.deepEqual(lines, [`${at(3)} HOST hammered addr=10.10.1.20,kBps=2.2,pps=2.1,threshold=2,over=pps,src1=192.0.2.2,src1_kB=12.4,src2=192.0.2.3,src2_kB=6.2`]);
+  // IPv6, the sentence names the sources
+  const events: ThresholdEvent[] = [];
+  const v6 = new Alarms(settings({ hammerPps: 0.2, hammerTop: 1 }), (e) => events.push(e));
+  for (let i = 0; i < 3; i++) v6.packet(data('2001:db8:99::1', '2001:db8:10::20'), T0 + 1 + i, DIR_IN);
+  assert.equal(events.length, 1);
+  assert.equal(show(events[0]!), `${at(3)} HOST hammered addr=2001:db8:10::20,kBps=0.3,pps=0.3,threshold=0.2,over=pps,src1=2001:db8:99::1,src1_kB=3.1`);
+  assert.equal(events[0]!.sentence, '2001:db8:10::20 is hammered from outside: 0.3 kB/s and 0.3 packets/s over the 10 s period so far (threshold 0.2 packets/s); top sources 2001:db8:99::1 (3.1 kB)');
+});
+
+// ---------------------------------------------------------------- written here: HOST silent / back
+
+/** Local time of T0 + seconds as `last=` writes it (TZ is UTC here). */
+const lastAt = (seconds: number): string => new Date((T0 + seconds) * 1000).toISOString().slice(0, 19);
+
+test('HOST silent / back: IP or ARP counts as sending, the silence is dated when it began and fires only once time has passed it, then back, then silent again', () => {
+  const { alarms, feed, lines } = engine({
+    watches: [
+      { address: '10.10.1.5', seconds: 10 },
+      { address: '2001:db8:10::5', seconds: 10 },
+      { address: '10.10.1.6', seconds: 30 }, // never heard: counted from the first packet the engine saw
+    ],
+  });
+  assert.equal(alarms.active, true);
+  feed(udp('10.10.1.9', '10.10.1.1', 40000, 53), T0);
+  feed(udp('10.10.1.5', '10.10.1.1', 40000, 53), T0 + 1);
+  feed(echo('2001:db8:10::5', '2001:db8:10::1'), T0 + 2);
+  feed(echo('2001:db8:11::5', '2001:db8:10::1'), T0 + 3); // same last 32 bits, another address
+  feed(udp('10.10.1.9', '10.10.1.5', 40000, 53), T0 + 4); // to it, not from it
+  feed(arpFrom('10.10.1.5'), T0 + 5);
+  alarms.advanceTo(T0 + 12); // exactly 10 s after the IPv6 host's last: not yet past
+  assert.deepEqual(lines, []);
+  alarms.advanceTo(T0 + 12.5); // the idle clock of a quiet source
+  alarms.advanceTo(T0 + 15);
+  feed(udp('10.10.1.9', '10.10.1.1', 40000, 53), T0 + 15.5);
+  feed(udp('10.10.1.5', '10.10.1.1', 40000, 53), T0 + 20);
+  alarms.advanceTo(T0 + 31);
+  feed(udp('10.10.1.6', '10.10.1.1', 40000, 53), T0 + 33);
+  alarms.advanceTo(T0 + 60);
+  alarms.finish(T0 + 64);
+  feed(udp('10.10.1.5', '10.10.1.1', 40000, 53), T0 + 70); // after the end of input: nothing
+  assert.deepEqual(lines, [
+    `${at(12)} HOST silent addr=2001:db8:10::5,silent_s=10,last=${lastAt(2)}`,
+    `${at(15)} HOST silent addr=10.10.1.5,silent_s=10,last=${lastAt(5)}`,
+    `${at(20)} HOST back addr=10.10.1.5,silent_s=15`,
+    `${at(30)} HOST silent addr=10.10.1.5,silent_s=10,last=${lastAt(20)}`,
+    `${at(30)} HOST silent addr=10.10.1.6,silent_s=30,last=never`,
+    `${at(33)} HOST back addr=10.10.1.6,silent_s=33`,
+    `${at(63)} HOST silent addr=10.10.1.6,silent_s=30,last=${lastAt(33)}`, // fired by finish()
+  ]);
+});
+
+test('HOST silent after SIGHUP: a watch kept keeps its last packet, a new one counts from the reload', () => {
+  const { alarms, feed, lines } = engine({ watches: [{ address: '10.10.1.5', seconds: 10 }] });
+  feed(udp('10.10.1.5', '10.10.1.1', 40000, 53), T0 + 1);
+  feed(udp('10.10.1.9', '10.10.1.1', 40000, 53), T0 + 4);
+  alarms.reconfigure(settings({ watches: [{ address: '10.10.1.5', seconds: 20 }, { address: '10.10.1.7', seconds: 5 }] }));
+  alarms.advanceTo(T0 + 30);
+  assert.deepEqual(lines, [
+    `${at(9)} HOST silent addr=10.10.1.7,silent_s=5,last=never`,
+    `${at(21)} HOST silent addr=10.10.1.5,silent_s=20,last=${lastAt(1)}`,
+  ]);
+  alarms.reconfigure(settings());
+  assert.equal(alarms.active, false);
+});
+
+// ---------------------------------------------------------------- written here: bounds
+
+interface Insides {
+  hammerCounts: Map<unknown, { srcKeys: unknown[] }>;
+  synCounts: Map<unknown, unknown>;
+  scanCounts: Map<unknown, unknown>;
+  halfOpen: { live: number };
+}
+
+test('a spoofed-source SYN flood from outside: one synflood, one hammered naming the real heavy source, every table within its bound, evictions counted', () => {
+  const { alarms, feed, lines } = engine({ synflood: 10, hammerPps: 100, hammerTop: 3, scanPorts: 100, maxHosts: 50 });
+  const inside = alarms as unknown as Insides;
+  // 5000 SYNs from 5000 sources in 5 s, unanswered; every tenth, a 1054-byte frame of a real download
+  let pkts = 0;
+  let bytes = 0;
+  let realBytes = 0;
+  let crossing: { i: number; pkts: number; bytes: number; realBytes: number } | undefined;
+  for (let i = 0; i < 5000; i++) {
+    const ts = T0 + 1 + i / 1000;
+    feed(tcp({ src: `198.18.${i >> 8}.${i & 255}`, dst: '10.10.1.20', sport: 1024 + (i % 60000), dport: 80, flags: 'S', seq: i }), ts, DIR_IN);
+    pkts++;
+    bytes += 54;
+    if (!crossing && pkts > 1000) crossing = { i, pkts, bytes, realBytes };
+    if (i % 10 === 0) {
+      feed(data('192.0.2.80', '10.10.1.20'), ts, DIR_IN);
+      pkts++;
+      bytes += 1054;
+      realBytes += 1054;
+      if (!crossing && pkts > 1000) crossing = { i, pkts, bytes, realBytes };
+    }
+  }
+  assert.ok(crossing);
+  const hammered = lines[1]!;
+  assert.deepEqual(lines.length, 2);
+  assert.equal(lines[0], `${at(1.1)} TCP synflood dst=10.10.1.20,syns=101,completed=0,rate=10.1,port=80,sources=64`);
+  assert.match(
+    hammered,
+    new RegExp(
+      `^${at(1 + crossing.i / 1000).replace('.', '\\.')} HOST hammered addr=10\\.10\\.1\\.20,kBps=${Math.round(crossing.bytes / 1024) / 10},pps=100\\.1,threshold=100,over=pps,` +
+        `src1=192\\.0\\.2\\.80,src1_kB=${Math.round(crossing.realBytes / 1024 * 10) / 10},src2=198\\.18\\.\\d+\\.\\d+,src2_kB=0\\.1,src3=198\\.18\\.\\d+\\.\\d+,src3_kB=0\\.1$`,
+    ),
+  );
+  // bounds: 64 sources for the one hammered address; 4 × 50 half-open attempts; 50 probing sources
+  assert.equal(inside.hammerCounts.get(u32('10.10.1.20'))!.srcKeys.length, MAX_HAMMER_SOURCES);
+  assert.equal(inside.halfOpen.live, 50 * HALF_OPEN_PER_HOST);
+  assert.equal(inside.scanCounts.size, 50);
+  // the 4-tuple table drops its oldest 12 (a sixteenth of 200) when full: 4800 of 5000; the
+  // sources table its lightest 3 of 50: all but the last 50
+  assert.deepEqual(alarms.evicted, { hammer: 0, syn: 4800, scan: 4950 });
+  // then 1000 local addresses get a packet each (a sweep from outside): the table keeps 50, the
+  // hammered one (in an episode) among them
+  for (let i = 0; i < 1000; i++) feed(tcp({ src: '192.0.2.9', dst: `10.10.${2 + (i >> 8)}.${i & 255}`, sport: 80, dport: 40000, flags: 'A' }), T0 + 7, DIR_IN);
+  assert.equal(inside.hammerCounts.size, 50);
+  assert.ok(inside.hammerCounts.has(u32('10.10.1.20')));
+  assert.equal(alarms.evicted.hammer, 1001 - 50);
+  // the flood stops: both end after the first quiet period
+  alarms.advanceTo(T0 + 25);
+  assert.deepEqual(lines.slice(2), [
+    `${at(20)} HOST hammered_end addr=10.10.1.20,duration=${Math.round(19 - crossing.i / 1000)},peak_kBps=${Math.round(bytes / 1024) / 10}`,
+    `${at(20)} TCP synflood_end dst=10.10.1.20,duration=19,syns=5000`,
+  ]);
+});
+
+/** An IPv4 address as the engine keys it. */
+function u32(a: string): number {
+  return a.split('.').reduce((n, b) => n * 256 + Number(b), 0);
+}
+
+// ---------------------------------------------------------------- written here: SIGHUP, finish
+
+test('SIGHUP: a threshold raised above the measure ends the episode at the next period end; lowered under it, the next packet alerts', () => {
+  const { alarms, feed, lines } = engine({ hammerKBps: 10 });
+  const steady = (from: number): void => {
+    for (let i = 0; i < 150; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + from + i / 20, DIR_IN); // 15.4 kB/s
+  };
+  steady(0);
+  for (let i = 0; i < 75; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + 10 + i / 20, DIR_IN);
+  alarms.reconfigure(settings({ hammerKBps: 20 })); // mid-period, the measure 7.7 so far
+  for (let i = 75; i < 150; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + 10 + i / 20, DIR_IN);
+  steady(20); // still 15.4: under 20
+  steady(30);
+  alarms.reconfigure(settings({ hammerKBps: 5 }));
+  feed(data('192.0.2.80', '10.10.1.20'), T0 + 39.99, DIR_IN);
+  assert.deepEqual(lines, [
+    `${at(4.85)} HOST hammered addr=10.10.1.20,kBps=10.1,pps=9.8,threshold=10,over=kBps,src1=192.0.2.80,src1_kB=100.9`,
+    `${at(20)} HOST hammered_end addr=10.10.1.20,duration=15,peak_kBps=15.4`,
+    `${at(39.99)} HOST hammered addr=10.10.1.20,kBps=15.5,pps=15.1,threshold=5,over=kBps,src1=192.0.2.80,src1_kB=155.4`,
+  ]);
+  // an alarm turned off forgets its episodes: no end for them
+  alarms.reconfigure(settings({ synflood: 100 }));
+  alarms.advanceTo(T0 + 100);
+  assert.equal(lines.length, 3);
+  assert.equal(alarms.active, true);
+});
+
+test('a new averaging period from SIGHUP applies from the next period; the current one keeps its length', () => {
+  const { alarms, feed, lines } = engine({ hammerPps: 1 }); // 10 packets in 10 s
+  feed(data('192.0.2.80', '10.10.1.20'), T0 + 1, DIR_IN);
+  alarms.reconfigure(settings({ hammerPps: 1, average: 60 }));
+  for (let i = 0; i < 10; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + 2 + i / 10, DIR_IN);
+  // the next period is the rest of the wall-clock minute, judged over 60 s: nothing in it ends
+  // the episode at its end; then 30 packets in 10 s, over 10 in 10 s but under 60 in 60 s
+  for (let i = 0; i < 30; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + 61 + i / 3, DIR_IN);
+  alarms.advanceTo(T0 + 200);
+  assert.deepEqual(lines, [
+    `${at(2.9)} HOST hammered addr=10.10.1.20,kBps=1.1,pps=1.1,threshold=1,over=pps,src1=192.0.2.80,src1_kB=11.3`,
+    `${at(60)} HOST hammered_end addr=10.10.1.20,duration=57,peak_kBps=1.1`,
+  ]);
+});
+
+test('finish: silences due by then fire; the partial period is not judged and no episode ends', () => {
+  const { alarms, feed, lines } = engine({ hammerPps: 1, watches: [{ address: '10.10.1.5', seconds: 10 }] });
+  feed(udp('10.10.1.5', '10.10.1.1', 40000, 53), T0 + 1);
+  for (let i = 0; i < 11; i++) feed(data('192.0.2.80', '10.10.1.20'), T0 + 1 + i / 100, DIR_IN);
+  feed(data('192.0.2.80', '10.10.1.20'), T0 + 10.5, DIR_IN);
+  alarms.finish(T0 + 11.5);
+  alarms.advanceTo(T0 + 100);
+  assert.deepEqual(lines, [
+    `${at(1.1)} HOST hammered addr=10.10.1.20,kBps=1.1,pps=1.1,threshold=1,over=pps,src1=192.0.2.80,src1_kB=11.3`,
+    `${at(11)} HOST silent addr=10.10.1.5,silent_s=10,last=${lastAt(1)}`,
+  ]);
+});
+
+test('no alarm set: not active, and packets do nothing', () => {
+  const { alarms, feed, lines } = engine({});
+  assert.equal(alarms.active, false);
+  for (let i = 0; i < 100; i++) feed(tcp({ src: '192.0.2.7', dst: '10.10.1.20', sport: 20000 + i, dport: 80, flags: 'S' }), T0 + i, DIR_IN);
+  assert.deepEqual(lines, []);
+  assert.deepEqual(alarms.evicted, { hammer: 0, syn: 0, scan: 0 });
+  for (const s of [{ hammerKBps: 1 }, { hammerPps: 1 }, { synflood: 1 }, { scanPorts: 1 }, { scanHosts: 1 }, { watches: [{ address: '10.10.1.5', seconds: 1 }] }]) {
+    assert.equal(new Alarms(settings(s), () => undefined).active, true, JSON.stringify(s));
+  }
 });

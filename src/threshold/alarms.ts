@@ -58,7 +58,8 @@
  * destination's SYN-ACK acknowledging that SYN marks it answered; the
  * client's ACK (no SYN, no RST) acknowledging the SYN-ACK completes it; a
  * RST from either side, or HALF_OPEN_SECONDS (75 s, BSD's connection
- * establishment timer) without completing, leaves it incomplete. Both
+ * establishment timer) after its last SYN without completing, leaves it
+ * incomplete (a SYN on the same 4-tuple after that is a new attempt). Both
  * directions must be seen (a tap that sees only one side counts every SYN).
  * Over when that count > RATE × average:
  *   TCP synflood dst=A,syns=N,completed=C,rate=R,port=P,sources=S
@@ -265,7 +266,8 @@ class HammerCount {
 
 interface HammerEpisode {
   start: number;
-  peakBytes: number;
+  /** The busiest period's kB/s (each period's bytes over its own length: SIGHUP may change it). */
+  peakKBps: number;
 }
 
 // ---------------------------------------------------------------- TCP synflood
@@ -424,6 +426,16 @@ class HalfOpenTable {
     this.words[i * WORDS + W_CLIENT_ISN] = clientIsn;
     this.times[i] = ts;
     this.live++;
+  }
+
+  /** Like find(), but an attempt past HALF_OPEN_SECONDS at `now` is forgotten, not found. */
+  lookup(now: number): number {
+    const slot = this.find();
+    if (slot >= 0 && now - this.times[slot]! > HALF_OPEN_SECONDS) {
+      this.remove(slot);
+      return -1;
+    }
+    return slot;
   }
 
   stateAt(slot: number): number {
@@ -807,12 +819,13 @@ export class Alarms {
       const c = this.hammerCounts.get(key);
       const bytes = c?.bytes ?? 0;
       const pkts = c?.pkts ?? 0;
-      if (bytes > ep.peakBytes) ep.peakBytes = bytes;
+      const kBps = bytes / 1024 / this.periodSeconds;
+      if (kBps > ep.peakKBps) ep.peakKBps = kBps;
       if (bytes > this.byteLimit || pkts > this.pktLimit) continue;
       this.hammerEpisodes.delete(key);
       const addr = keyText(key);
       const duration = Math.round(end - ep.start);
-      const peak = dec1(ep.peakBytes / 1024 / this.periodSeconds);
+      const peak = dec1(ep.peakKBps);
       this.emit({
         ts: end,
         family: 'HOST',
@@ -966,9 +979,9 @@ export class Alarms {
     c.crossed = true;
     if (this.hammerEpisodes.has(key)) return;
     if (this.hammerEpisodes.size >= this.settings.maxHosts) this.forgetOldest(this.hammerEpisodes, 'hammer');
-    this.hammerEpisodes.set(key, { start: ts, peakBytes: c.bytes });
     const s = this.settings;
     const t = this.periodSeconds;
+    this.hammerEpisodes.set(key, { start: ts, peakKBps: c.bytes / 1024 / t });
     const byBytes = c.bytes > this.byteLimit;
     const kBps = dec1(c.bytes / 1024 / t);
     const pps = dec1(c.pkts / t);
@@ -1017,10 +1030,10 @@ export class Alarms {
     if ((flags & TCP_RST) !== 0) {
       if (table.live === 0) return;
       table.setKey(data, v, p.srcOff, p.sport, p.dstOff, p.dport);
-      let slot = table.find();
+      let slot = table.lookup(ts);
       if (slot < 0) {
         table.setKey(data, v, p.dstOff, p.dport, p.srcOff, p.sport);
-        slot = table.find();
+        slot = table.lookup(ts);
       }
       if (slot >= 0) table.remove(slot); // reset: incomplete
       return;
@@ -1030,14 +1043,14 @@ export class Alarms {
         // SYN-ACK from the destination, acknowledging the client's SYN
         if (table.live === 0) return;
         table.setKey(data, v, p.dstOff, p.dport, p.srcOff, p.sport);
-        const slot = table.find();
+        const slot = table.lookup(ts);
         if (slot >= 0 && table.stateAt(slot) === SLOT_OPEN && p.ack === ((table.isnAt(slot, false) + 1) >>> 0)) {
           table.answer(slot, p.seq);
         }
         return;
       }
       table.setKey(data, v, p.srcOff, p.sport, p.dstOff, p.dport);
-      const slot = table.find();
+      const slot = table.lookup(ts);
       if (slot >= 0) {
         table.touch(slot, ts); // a retransmission: the same attempt
         return;
@@ -1051,7 +1064,7 @@ export class Alarms {
     if ((flags & TCP_ACK) !== 0 && table.answered > 0) {
       // the client's ACK of the SYN-ACK completes the handshake
       table.setKey(data, v, p.srcOff, p.sport, p.dstOff, p.dport);
-      const slot = table.find();
+      const slot = table.lookup(ts);
       if (slot >= 0 && table.stateAt(slot) === SLOT_ANSWERED && p.ack === ((table.isnAt(slot, true) + 1) >>> 0)) {
         table.remove(slot);
         const c = this.synCounts.get(addrKey(data, v, p.dstOff));
