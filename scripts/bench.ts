@@ -15,6 +15,10 @@
  * and trk-capture | trk-classify ≥ 1.5×, trk-tally --by host ≥ 20× tcpdump
  * and ≥ 100× `tshark -z endpoints,ip`, trk-capture | trk-tally ≥ 1.5×, peak memory on a file
  * twice as large ≤ 1.3× that on the first, start-up ≤ 1.5× `node -e 0`.
+ * trk-threshold (issue 5) is timed with ipband's defaults and with iptrk's
+ * alarms on, against the same tcpdump runs, and its peak memory is measured
+ * on a million distinct /24 subnets in one averaging period (gen-subnets),
+ * with its subnet table bounded (the default) and not (as ipband's was).
  */
 import { benchLive, caughtPercent, type LiveBenchResult } from './bench-live.js';
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,12 +28,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateLanCapture } from './gen-capture.js';
+import { generateSubnetCapture } from './gen-subnets.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA_DIR = path.join(REPO, 'bench-data');
 const TRK_CAPTURE = path.join(REPO, 'bin', 'trk-capture.js');
 const TRK_CLASSIFY = path.join(REPO, 'bin', 'trk-classify.js');
 const TRK_TALLY = path.join(REPO, 'bin', 'trk-tally.js');
+const TRK_THRESHOLD = path.join(REPO, 'bin', 'trk-threshold.js');
+/** issue 5: trk-threshold's subnet table on a million distinct /24s, bounded and (as ipband's) not. */
+const SUBNETS = 1_000_000;
+/** ipband's defaults, and iptrk's alarms all on, for trk-threshold's throughput rows. */
+const THRESHOLD_ARGS = ['-C', '-a', '60', '-r', '300', '-b', '7', '-m', '24', '-t', '15'];
+const THRESHOLD_ALARMS = ['-L', '10.0.0.0/8', '--hammer-kbps', '1000', '--synflood', '100', '--scan-ports', '100', '--scan-hosts', '100', '--silent', '10.0.0.1:60'];
 /** The generated capture's local networks (gen-capture: 10.S.T.0/24 and 2001:db8:S:T::/64). */
 const CLASSIFY_NETS = ['--net', '10.0.0.0/8', '--net', '2001:db8::/32'];
 const FLOOR = path.join(REPO, 'dist', 'scripts', 'bench-floor.js');
@@ -267,6 +278,8 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  // --quick (CI) checks the rows run; the million subnets are for the full run
+  const subnetCount = values.quick ? SUBNETS / 10 : SUBNETS;
   const file = await capture(packets);
   const bigFile = await capture(packets * 2);
   const sample = await capture(1000);
@@ -287,6 +300,10 @@ async function main(): Promise<number> {
   let classifyPipedRow: Row | undefined;
   let tallyRow: Row | undefined;
   let tallyPipedRow: Row | undefined;
+  let thresholdRow: Row | undefined;
+  let thresholdAlarmsRow: Row | undefined;
+  let subnetsBounded: Row | undefined;
+  let subnetsUnbounded: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -307,6 +324,18 @@ async function main(): Promise<number> {
     tallyPipedRow = await measure('trk-capture -r FILE | trk-tally --by host --every 0', ['bash', '-o', 'pipefail', '-c', tallyPipe], runs, packets);
     rows.push(await measure('trk-tally -r FILE --by host (every 60 s)', [node, TRK_TALLY, '-r', file, '--by', 'host'], runs, packets));
     rows.push(tallyRow, tallyPipedRow);
+    thresholdRow = await measure('trk-threshold --read FILE (ipband defaults)', [node, TRK_THRESHOLD, '--read', file, ...THRESHOLD_ARGS], runs, packets);
+    thresholdAlarmsRow = await measure('trk-threshold --read FILE, iptrk alarms on', [node, TRK_THRESHOLD, '--read', file, ...THRESHOLD_ARGS, ...THRESHOLD_ALARMS], runs, packets);
+    rows.push(thresholdRow, thresholdAlarmsRow);
+    const subnets = path.join(DATA_DIR, `subnets-${subnetCount}.pcap`);
+    if (!fs.existsSync(subnets)) {
+      process.stderr.write(`generating ${subnets} …\n`);
+      await generateSubnetCapture(`${subnets}.partial`, subnetCount);
+      fs.renameSync(`${subnets}.partial`, subnets);
+    }
+    subnetsBounded = await measure(`trk-threshold, ${fmtInt(subnetCount)} distinct /24s in one period`, [node, TRK_THRESHOLD, '--read', subnets, '-C', '-q'], 1, subnetCount);
+    subnetsUnbounded = await measure('  the same, --max-subnets 2000000 (ipband: no bound)', [node, TRK_THRESHOLD, '--read', subnets, '-C', '-q', '--max-subnets', '2000000'], 1, subnetCount);
+    rows.push(subnetsBounded, subnetsUnbounded);
   } else {
     console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
     trkRow = { label: 'trk-capture (not ready)', packets, note: ready };
@@ -373,6 +402,15 @@ async function main(): Promise<number> {
     verdictFor('trk-tally --by host ÷ tcpdump -nn -q (pkts/s)', tallyRow && ratio(tallyRow, tcpdumpQ), TARGET_TALLY_VS_TCPDUMP),
     verdictFor('trk-tally --by host ÷ tshark -z endpoints,ip', tallyRow && tsharkEndpoints && ratio(tallyRow, tsharkEndpoints), TARGET_TALLY_VS_TSHARK),
     verdictFor('trk-capture | trk-tally ÷ tcpdump -nn -q (pkts/s)', tallyPipedRow && ratio(tallyPipedRow, tcpdumpQ), TARGET_TALLY_PIPED_VS_TCPDUMP),
+    { label: 'trk-threshold --read ÷ tcpdump -nn -q (pkts/s)', value: thresholdRow && ratio(thresholdRow, tcpdumpQ), target: '', ok: undefined },
+    { label: 'trk-threshold --read ÷ tcpdump -nn (pkts/s)', value: thresholdRow && tcpdumpText ? ratio(thresholdRow, tcpdumpText) : undefined, target: '', ok: undefined },
+    { label: 'trk-threshold, alarms on ÷ tcpdump -nn -q (pkts/s)', value: thresholdAlarmsRow && ratio(thresholdAlarmsRow, tcpdumpQ), target: '', ok: undefined },
+    {
+      label: `peak RSS ${fmtInt(subnetCount)} subnets, unbounded ÷ bounded`,
+      value: subnetsBounded?.maxRssKiB && subnetsUnbounded?.maxRssKiB ? subnetsUnbounded.maxRssKiB / subnetsBounded.maxRssKiB : undefined,
+      target: '',
+      ok: undefined,
+    },
     { label: `peak RSS ${fmtInt(packets * 2)} ÷ ${fmtInt(packets)} packets`, value: memoryRatio, target: `≤ ${TARGET_MEMORY_RATIO}`, ok: memoryRatio === undefined ? undefined : memoryRatio <= TARGET_MEMORY_RATIO },
     { label: 'start-up trk-capture --version ÷ node -e 0', value: startupRatio, target: `≤ ${TARGET_STARTUP_RATIO}`, ok: startupRatio === undefined ? undefined : startupRatio <= TARGET_STARTUP_RATIO },
   ];
