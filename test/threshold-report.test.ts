@@ -294,12 +294,12 @@ test('htmlPage is proc_aggr()\'s -w page, with the title and addresses escaped',
 });
 
 test('mailMessage: To, ipband\'s From, Subject with the name, blank line, the report, the footer', () => {
-  const header = 'To: noc@example.net,ops@example.net\nFrom: IP bandwdth watchdog <>\nSubject: Bandwidth report for 10.10.1.0 <office>\n\n';
+  const header = 'To: noc@example.net,ops@example.net\nFrom: IP bandwidth watchdog <ipband>\nSubject: Bandwidth report for 10.10.1.0 <office>\n\n';
   assert.equal(mailMessage(ipv4Report(), { to: 'noc@example.net,ops@example.net' }), header + IPV4_TEXT);
   assert.equal(mailMessage(ipv4Report(), { to: 'noc@example.net,ops@example.net', footer: '-- \r\nNOC, ext. 4711' }), header + IPV4_TEXT + '-- \nNOC, ext. 4711\n');
   assert.equal(mailMessage(ipv4Report(), { to: 'noc@example.net,ops@example.net', footer: 'kept as it is\n' }), header + IPV4_TEXT + 'kept as it is\n');
   const v6 = mailMessage(ipv6Report(), { to: 'noc@example.net\nBcc: victim@example.org' });
-  assert.equal(v6, 'To: noc@example.net Bcc: victim@example.org\nFrom: IP bandwdth watchdog <>\nSubject: Bandwidth report for 2001:db8:1::\n\n' + IPV6_TEXT);
+  assert.equal(v6, 'To: noc@example.net Bcc: victim@example.org\nFrom: IP bandwidth watchdog <ipband>\nSubject: Bandwidth report for 2001:db8:1::\n\n' + IPV6_TEXT);
 });
 
 const PROTOCOLS = [

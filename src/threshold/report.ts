@@ -131,12 +131,12 @@ export function reportSentence(r: BandwidthReport): string {
 // ---------------------------------------------------------------------------
 
 /**
- * The sender ipband 0.8.1 wrote, misspelling and empty address included.
- * Kept as it is because it is what existing mail filters match on. (Debian's
- * ipband package patches it to `IP bandwidth watchdog <ipband>`; filters
- * written against that build will need the other spelling.)
+ * The sender Debian's ipband writes (its package mends upstream's
+ * `IP bandwdth watchdog <>`, misspelt and with an empty address that is not
+ * a valid From): the build our users run, so the mail filters they have
+ * match it. sendmail -t completes the local part with the host name.
  */
-const MAIL_FROM = 'IP bandwdth watchdog <>';
+const MAIL_FROM = 'IP bandwidth watchdog <ipband>';
 
 /** A header value on one line: a line break in it would start a header of the caller's choosing. */
 function headerValue(text: string): string {
