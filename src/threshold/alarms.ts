@@ -22,12 +22,12 @@
  * alert to that end. Input ending (finish) ends no episode and judges no
  * partial period.
  *
- * HOST hammered (--hammer KBPS, --hammer-pps PPS; either or both). Per
+ * HOST hammered (--hammer-kbps KBPS, --hammer-pps PPS; either or both). Per
  * local address, the frames it received from outside (direction `in`) in
  * the period: bytes (frame length + lenadj, kB = 1024 bytes) and packets.
  * Over when bytes > KBPS × 1024 × average or packets > PPS × average:
  *   HOST hammered addr=A,kBps=R,pps=P,threshold=T,over=kBps|pps,
- *                 src1=S,src1_kB=K,src2=…   (the top hammerTop sources)
+ *                 src1=S,src1_kB=K,src2=…   (the top --hammer-top sources)
  * kBps and pps are the rates so far (count / average, one decimal);
  * threshold is the one crossed (`over` says which; kBps when both cross at
  * once). Sources are ranked by bytes to the address this period; each
@@ -52,7 +52,7 @@
  *
  * TCP synflood (--synflood RATE, SYNs per second). Per destination address:
  * SYNs to it (SYN without ACK) in the period minus handshakes to it
- * completed in the period (never below zero). Each attempt is tracked by
+ * completed in the period. Each attempt is tracked by
  * its 4-tuple (source, source port, destination, destination port): a SYN
  * opens it (a retransmitted SYN while it is open counts once); the
  * destination's SYN-ACK acknowledging that SYN marks it answered; the
@@ -87,18 +87,21 @@
  *
  * MEMORY. Counts are kept only for the current period and for addresses in
  * an episode. Each per-address table (hammered destinations, SYN
- * destinations, scanning sources) holds at most maxHosts addresses; when
+ * destinations, scanning sources) holds at most --max-hosts addresses; when
  * full, the lightest sixteenth of it (fewest bytes, SYNs or probes this
  * period; never one in an episode) is dropped in one batch, and each one
  * dropped is counted in `evicted`. The half-open 4-tuple table holds up
- * to 4 × maxHosts attempts (HALF_OPEN_PER_HOST); when full, those past
- * their 75 s go, then the oldest sixteenth, counted in evicted.syn. The
- * episodes of each alarm are bounded by maxHosts too (the oldest is
- * forgotten, and counted, to make room).
+ * to 4 × --max-hosts attempts (HALF_OPEN_PER_HOST; 58-byte slots, at most
+ * half full, grown as it fills: 61 MB at most with the default 100 000);
+ * when full, those past their 75 s go, then the oldest sixteenth, counted
+ * in evicted.syn. The episodes of each alarm are bounded by --max-hosts
+ * too (the oldest is forgotten without an end event, and counted, to make
+ * room). Worst cases: --max-hosts scanning sources each at its caps; 64
+ * sources for each hammered address.
  *
  * SPEED. packet() runs for every packet: an alarm that is off costs a
  * boolean test. Addresses are read from the frame in place: an IPv4
- * address is the number data.readUInt32BE(offset). An IPv6 address is a
+ * address is its 32-bit number (as data.readUInt32BE(offset)). An IPv6 address is a
  * 16-character latin1 string of its bytes, built only where an alarm that
  * is on keys a table with it (the hammered destination and its source, the
  * SYN destination and source, the probing source, destination and its
@@ -315,6 +318,12 @@ interface SynEpisode {
   syns: number;
 }
 
+/** One step of the 4-tuple hash (murmur3's constants). */
+function mix(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 const SLOT_EMPTY = 0;
 const SLOT_OPEN = 1;
 const SLOT_ANSWERED = 2;
@@ -383,11 +392,12 @@ class HalfOpenTable {
     }
     k[W_PORTS] = ((aPort << 16) | bPort) >>> 0;
     this.keyVersion = v;
-    let h = Math.imul(v, 0x9e3779b1);
-    for (let i = 0; i <= W_PORTS; i++) {
-      h = Math.imul(h ^ k[i]!, 0x85ebca6b);
-      h ^= h >>> 13;
+    let h = mix(Math.imul(v, 0x9e3779b1), k[0]!);
+    if (v === 6) {
+      h = mix(mix(mix(h, k[1]!), k[2]!), k[3]!);
+      h = mix(mix(mix(h, k[5]!), k[6]!), k[7]!);
     }
+    h = mix(mix(h, k[4]!), k[W_PORTS]!); // IPv4's other words are zero: not mixed
     h = Math.imul(h, 0xc2b2ae35);
     this.keyHash = (h ^ (h >>> 16)) >>> 0;
   }
@@ -631,6 +641,8 @@ export class Alarms {
 
   private watches: WatchState[] = [];
   private watchV4 = new Map<number, WatchState>();
+  /** Last bytes of the watched IPv4 addresses: most packets are told apart without a Map lookup. */
+  private watchV4Last = new Uint8Array(256);
   /** IPv6 watches by their last word, then compared whole. */
   private watchV6 = new Map<number, WatchState[]>();
   /** No watch that is not silent is due before this (a lower bound, made exact when reached). */
@@ -699,6 +711,7 @@ export class Alarms {
     const old = new Map(this.watches.map((w) => [w.address, w]));
     this.watches = [];
     this.watchV4 = new Map();
+    this.watchV4Last = new Uint8Array(256);
     this.watchV6 = new Map();
     for (const watch of list) {
       if (this.watches.some((w) => w.address === watch.address)) continue; // listed twice: the first counts
@@ -718,7 +731,10 @@ export class Alarms {
         silent: before?.silent ?? false,
       };
       this.watches.push(w);
-      if (w.version === 4) this.watchV4.set(words[0]!, w);
+      if (w.version === 4) {
+        this.watchV4.set(words[0]!, w);
+        this.watchV4Last[words[0]! & 255] = 1;
+      }
       else {
         const same = this.watchV6.get(words[3]!);
         if (same) same.push(w);
@@ -916,6 +932,7 @@ export class Alarms {
   // ------------------------------------------------------------ HOST silent / back
 
   private heardV4(addr: number, ts: number): void {
+    if (this.watchV4Last[addr & 255] === 0) return;
     const w = this.watchV4.get(addr);
     if (w !== undefined) this.heard(w, ts);
   }
