@@ -192,22 +192,22 @@ export class BandwidthWatch {
     const local = this.local;
     let srcNet: Subnet | undefined;
     let dstNet: Subnet | undefined;
-    if (local === undefined || local.containsV4(srcAddr)) srcNet = this.subnet4(src, length);
-    if (dst !== src && (local === undefined || local.containsV4(dstAddr))) dstNet = this.subnet4(dst, length);
+    if (local === undefined || local.containsV4(srcAddr)) srcNet = this.countInto(this.subnets4, 4, src, length);
+    if (dst !== src && (local === undefined || local.containsV4(dstAddr))) dstNet = this.countInto(this.subnets4, 4, dst, length);
     if (this.loggedCount === 0) return;
     const logSrc = srcNet !== undefined && srcNet.logging;
     const logDst = dstNet !== undefined && dstNet.logging;
     if (logSrc || logDst) this.logConn4(p, srcAddr, dstAddr, length, logSrc ? srcNet : undefined, logDst ? dstNet : undefined);
   }
 
-  /** Count into the IPv4 subnet `key`, making it when it is new (not with subnet lines: only those are tracked). */
-  private subnet4(key: number, length: number): Subnet | undefined {
-    let s = this.subnets4.get(key);
+  /** Count into a subnet, making it when it is new (not with subnet lines: only those are tracked). */
+  private countInto<K extends number | string>(table: Map<K, Subnet>, version: 4 | 6, key: K, length: number): Subnet | undefined {
+    let s = table.get(key);
     if (s === undefined) {
       if (this.preloading) return undefined;
       if (this.subnets4.size + this.subnets6.size >= this.settings.maxSubnets) this.evictSubnets();
-      s = newSubnet(4, key, false, 0);
-      this.subnets4.set(key, s);
+      s = newSubnet(version, key, false, 0);
+      table.set(key, s);
     }
     s.bytes += length;
     return s;
@@ -223,24 +223,12 @@ export class BandwidthWatch {
     const bits = this.settings.mask6;
     const src = srcLocal ? v6Key(data, p.srcOff, bits) : undefined;
     const dst = dstLocal ? v6Key(data, p.dstOff, bits) : undefined;
-    const srcNet = src !== undefined ? this.subnet6(src, length) : undefined;
-    const dstNet = dst !== undefined && dst !== src ? this.subnet6(dst, length) : undefined;
+    const srcNet = src !== undefined ? this.countInto(this.subnets6, 6, src, length) : undefined;
+    const dstNet = dst !== undefined && dst !== src ? this.countInto(this.subnets6, 6, dst, length) : undefined;
     if (this.loggedCount === 0) return;
     const logSrc = srcNet !== undefined && srcNet.logging;
     const logDst = dstNet !== undefined && dstNet.logging;
     if (logSrc || logDst) this.logConn6(p, length, logSrc ? srcNet : undefined, logDst ? dstNet : undefined);
-  }
-
-  private subnet6(key: string, length: number): Subnet | undefined {
-    let s = this.subnets6.get(key);
-    if (s === undefined) {
-      if (this.preloading) return undefined;
-      if (this.subnets4.size + this.subnets6.size >= this.settings.maxSubnets) this.evictSubnets();
-      s = newSubnet(6, key, false, 0);
-      this.subnets6.set(key, s);
-    }
-    s.bytes += length;
-    return s;
   }
 
   private logConn4(p: Packet, srcAddr: number, dstAddr: number, length: number, a: Subnet | undefined, b: Subnet | undefined): void {
