@@ -304,6 +304,8 @@ async function main(): Promise<number> {
   let thresholdAlarmsRow: Row | undefined;
   let subnetsBounded: Row | undefined;
   let subnetsUnbounded: Row | undefined;
+  let subnetsAllOver: Row | undefined;
+  let subnetsAllOverUnbounded: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -333,9 +335,14 @@ async function main(): Promise<number> {
       await generateSubnetCapture(`${subnets}.partial`, subnetCount);
       fs.renameSync(`${subnets}.partial`, subnets);
     }
+    const unbounded = ['--max-subnets', '2000000', '--max-conns', '2000000'];
     subnetsBounded = await measure(`trk-threshold, ${fmtInt(subnetCount)} distinct /24s in one period`, [node, TRK_THRESHOLD, '--read', subnets, '-C', '-q'], 1, subnetCount);
-    subnetsUnbounded = await measure('  the same, --max-subnets 2000000 (ipband: no bound)', [node, TRK_THRESHOLD, '--read', subnets, '-C', '-q', '--max-subnets', '2000000'], 1, subnetCount);
-    rows.push(subnetsBounded, subnetsUnbounded);
+    subnetsUnbounded = await measure('  the same, tables unbounded (as ipband)', [node, TRK_THRESHOLD, '--read', subnets, '-C', '-q', ...unbounded], 1, subnetCount);
+    // -b 0: every subnet is over its threshold, so every one is logged with its connections: the worst case
+    const everyOver = ['-C', '-q', '-b', '0', '-a', '10', '-r', '10'];
+    subnetsAllOver = await measure('  every subnet over (-b 0 -a 10)', [node, TRK_THRESHOLD, '--read', subnets, ...everyOver], 1, subnetCount);
+    subnetsAllOverUnbounded = await measure('  every subnet over, tables unbounded (as ipband)', [node, TRK_THRESHOLD, '--read', subnets, ...everyOver, ...unbounded], 1, subnetCount);
+    rows.push(subnetsBounded, subnetsUnbounded, subnetsAllOver, subnetsAllOverUnbounded);
   } else {
     console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
     trkRow = { label: 'trk-capture (not ready)', packets, note: ready };
@@ -408,6 +415,12 @@ async function main(): Promise<number> {
     {
       label: `peak RSS ${fmtInt(subnetCount)} subnets, unbounded ÷ bounded`,
       value: subnetsBounded?.maxRssKiB && subnetsUnbounded?.maxRssKiB ? subnetsUnbounded.maxRssKiB / subnetsBounded.maxRssKiB : undefined,
+      target: '',
+      ok: undefined,
+    },
+    {
+      label: `  every subnet over: unbounded ÷ bounded`,
+      value: subnetsAllOver?.maxRssKiB && subnetsAllOverUnbounded?.maxRssKiB ? subnetsAllOverUnbounded.maxRssKiB / subnetsAllOver.maxRssKiB : undefined,
       target: '',
       ok: undefined,
     },

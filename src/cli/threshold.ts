@@ -216,6 +216,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       sinks.period(end, subnets);
       if (settings.debug >= 2) debugTable(end, subnets);
     },
+    wantsPeriod: () => settings.htmlfile !== undefined || settings.debug >= 2,
   }, namer);
   bandwidth.onFull = (what, limit) =>
     note(

@@ -69,6 +69,8 @@ export interface BandwidthSink {
   report(r: BandwidthReport): void;
   /** Every period's end, with every subnet judged in it (only called when wanted). */
   period?(end: number, subnets: SubnetLine[]): void;
+  /** Whether period() is wanted now (-w or -d 2: the list costs an object per subnet); default yes. */
+  wantsPeriod?(): boolean;
 }
 
 /** One logged connection. Several protocols between the same two ports chain through `next`. */
@@ -112,8 +114,16 @@ const TWO16 = 65536;
 export class BandwidthWatch {
   private settings: BandwidthSettings;
   private mask4 = 0;
+  /**
+   * Subnets being logged, or from subnet lines: kept across periods, as objects.
+   * Any other subnet is only a byte count for the period (`bytes4`/`bytes6`):
+   * on internet traffic those are nearly all of them, and a number in a Map
+   * costs a fraction of an object and leaves nothing for the collector.
+   */
   private readonly subnets4 = new Map<number, Subnet>();
   private readonly subnets6 = new Map<string, Subnet>();
+  private readonly bytes4 = new Map<number, number>();
+  private readonly bytes6 = new Map<string, number>();
   /** Subnets being logged, for the detail lookup of each packet. */
   private loggedCount = 0;
   private totalConns = 0;
@@ -141,9 +151,8 @@ export class BandwidthWatch {
     this.preload();
   }
 
-  get preloading(): boolean {
-    return this.settings.subnets.length > 0;
-  }
+  /** Subnet lines are in force: only their subnets are counted. */
+  private preloaded = false;
 
   private applyMask(): void {
     const bits = this.settings.maskbits;
@@ -152,6 +161,7 @@ export class BandwidthWatch {
 
   /** `subnet` lines become subnets tracked from the start, each with its threshold. */
   private preload(): void {
+    this.preloaded = this.settings.subnets.length > 0;
     for (const s of this.settings.subnets) {
       const a = parseAddress(s.address);
       if (a === undefined) continue; // config.ts has refused it already
@@ -192,25 +202,33 @@ export class BandwidthWatch {
     const local = this.local;
     let srcNet: Subnet | undefined;
     let dstNet: Subnet | undefined;
-    if (local === undefined || local.containsV4(srcAddr)) srcNet = this.countInto(this.subnets4, 4, src, length);
-    if (dst !== src && (local === undefined || local.containsV4(dstAddr))) dstNet = this.countInto(this.subnets4, 4, dst, length);
+    if (local === undefined || local.containsV4(srcAddr)) srcNet = this.countInto(this.subnets4, this.bytes4, src, length);
+    if (dst !== src && (local === undefined || local.containsV4(dstAddr))) dstNet = this.countInto(this.subnets4, this.bytes4, dst, length);
     if (this.loggedCount === 0) return;
     const logSrc = srcNet !== undefined && srcNet.logging;
     const logDst = dstNet !== undefined && dstNet.logging;
     if (logSrc || logDst) this.logConn4(p, srcAddr, dstAddr, length, logSrc ? srcNet : undefined, logDst ? dstNet : undefined);
   }
 
-  /** Count into a subnet, making it when it is new (not with subnet lines: only those are tracked). */
-  private countInto<K extends number | string>(table: Map<K, Subnet>, version: 4 | 6, key: K, length: number): Subnet | undefined {
-    let s = table.get(key);
-    if (s === undefined) {
-      if (this.preloading) return undefined;
-      if (this.subnets4.size + this.subnets6.size >= this.settings.maxSubnets) this.evictSubnets();
-      s = newSubnet(version, key, false, 0);
-      table.set(key, s);
+  /**
+   * Count into a subnet: a tracked one (returned, for the connection log), or
+   * a bare byte count, made when new — not with subnet lines, which name the
+   * only subnets tracked.
+   */
+  private countInto<K extends number | string>(tracked: Map<K, Subnet>, counts: Map<K, number>, key: K, length: number): Subnet | undefined {
+    const s = tracked.size !== 0 ? tracked.get(key) : undefined;
+    if (s !== undefined) {
+      s.bytes += length;
+      return s;
     }
-    s.bytes += length;
-    return s;
+    if (this.preloaded) return undefined;
+    const bytes = counts.get(key);
+    if (bytes !== undefined) counts.set(key, bytes + length);
+    else {
+      if (this.bytes4.size + this.bytes6.size >= this.settings.maxSubnets) this.evictSubnets();
+      counts.set(key, length);
+    }
+    return undefined;
   }
 
   private count6(p: Packet, length: number): void {
@@ -223,8 +241,8 @@ export class BandwidthWatch {
     const bits = this.settings.mask6;
     const src = srcLocal ? v6Key(data, p.srcOff, bits) : undefined;
     const dst = dstLocal ? v6Key(data, p.dstOff, bits) : undefined;
-    const srcNet = src !== undefined ? this.countInto(this.subnets6, 6, src, length) : undefined;
-    const dstNet = dst !== undefined && dst !== src ? this.countInto(this.subnets6, 6, dst, length) : undefined;
+    const srcNet = src !== undefined ? this.countInto(this.subnets6, this.bytes6, src, length) : undefined;
+    const dstNet = dst !== undefined && dst !== src ? this.countInto(this.subnets6, this.bytes6, dst, length) : undefined;
     if (this.loggedCount === 0) return;
     const logSrc = srcNet !== undefined && srcNet.logging;
     const logDst = dstNet !== undefined && dstNet.logging;
@@ -350,18 +368,24 @@ export class BandwidthWatch {
     this.foldedConns += folded;
   }
 
-  /** A full subnet table: forget the lighter half of the subnets not being logged (their bytes this period). */
+  /** A full subnet table: forget the lighter half of the subnets counted this period (their bytes so far). */
   private evictSubnets(): void {
     if (!this.warnedSubnets) {
       this.warnedSubnets = true;
       this.onFull?.('subnets', this.settings.maxSubnets);
     }
-    const candidates: Subnet[] = [];
-    for (const s of this.allSubnets()) if (!s.logging && !s.preloaded) candidates.push(s);
-    candidates.sort((x, y) => x.bytes - y.bytes);
-    const n = Math.max(1, Math.floor(candidates.length / 2));
-    for (let i = 0; i < n && i < candidates.length; i++) this.remove(candidates[i]!);
-    this.evictedSubnets += Math.min(n, candidates.length);
+    const all = new Float64Array(this.bytes4.size + this.bytes6.size);
+    let i = 0;
+    for (const b of this.bytes4.values()) all[i++] = b;
+    for (const b of this.bytes6.values()) all[i++] = b;
+    all.sort();
+    const median = all[all.length >> 1] ?? 0;
+    // below the median go; of those at it, as many as make half
+    let atMedianToGo = (all.length >> 1) - lowerBound(all, median);
+    const before = this.bytes4.size + this.bytes6.size;
+    for (const [key, b] of this.bytes4) if (b < median || (b === median && atMedianToGo-- > 0)) this.bytes4.delete(key);
+    for (const [key, b] of this.bytes6) if (b < median || (b === median && atMedianToGo-- > 0)) this.bytes6.delete(key);
+    this.evictedSubnets += before - this.bytes4.size - this.bytes6.size;
   }
 
   private remove(s: Subnet): void {
@@ -425,15 +449,15 @@ export class BandwidthWatch {
   /** Judge the period ending at `end` (ipband's proc_aggr). Returns whether any subnet had bytes in it. */
   private judge(end: number): boolean {
     const span = end - Math.max(this.periodStart, this.watchStart);
-    const lines: SubnetLine[] | undefined = this.sink.period ? [] : undefined;
-    let hadBytes = false;
+    const lines: SubnetLine[] | undefined = this.sink.period && (this.sink.wantsPeriod?.() ?? true) ? [] : undefined;
+    const rate = (bytes: number): number => (span > 0 ? bytes / 1024 / span : 0);
+    let hadBytes = this.bytes4.size + this.bytes6.size > 0;
     for (const s of [...this.allSubnets()]) {
       if (s.bytes > 0) hadBytes = true;
       const threshold = s.threshold || this.settings.bandwidth;
-      const kBps = span > 0 ? s.bytes / 1024 / span : 0;
-      const over = kBps >= threshold;
-      if (s.logging) {
-        if (over) {
+      const kBps = rate(s.bytes);
+      if (kBps >= threshold) {
+        if (s.logging) {
           if (kBps > s.peakKBps) s.peakKBps = kBps;
           const exceeded = end - s.logStart;
           if (exceeded >= this.settings.report) {
@@ -442,16 +466,38 @@ export class BandwidthWatch {
             this.fireReport(s, end, kBps, threshold);
             s.logStart = end;
           }
-        } else this.endEpisode(s, end, kBps, threshold);
-      } else if (over) this.startEpisode(s, end, kBps, threshold);
-      if (lines) {
-        const { address, net } = this.names(s);
-        lines.push({ address, net, kB: s.bytes / 1024, kBps, threshold, logging: s.logging });
-      }
+        } else this.startEpisode(s, end, kBps, threshold);
+      } else if (s.logging) this.endEpisode(s, end, kBps, threshold);
+      if (lines) lines.push({ ...this.names(s), kB: s.bytes / 1024, kBps, threshold, logging: s.logging });
       // ipband's clean-up: a logged or preloaded subnet starts the next period at zero, any other is forgotten
-      if (s.logging || s.preloaded) s.bytes = 0;
-      else this.remove(s);
+      s.bytes = 0;
+      if (!s.logging && !s.preloaded) this.remove(s);
     }
+    // the subnets only counted: one over its threshold becomes tracked, and logged
+    const threshold = this.settings.bandwidth;
+    const judgeCount = (version: 4 | 6, key: number | string, bytes: number): void => {
+      const kBps = rate(bytes);
+      let logging = false;
+      if (kBps >= threshold && this.subnets4.size + this.subnets6.size >= this.settings.maxSubnets) {
+        // as many subnets logged as the table holds: this one is not, and that is said
+        this.evictedSubnets++;
+        if (!this.warnedSubnets) {
+          this.warnedSubnets = true;
+          this.onFull?.('subnets', this.settings.maxSubnets);
+        }
+      } else if (kBps >= threshold) {
+        const s = newSubnet(version, key, false, 0);
+        if (version === 4) this.subnets4.set(key as number, s);
+        else this.subnets6.set(key as string, s);
+        this.startEpisode(s, end, kBps, threshold);
+        logging = true;
+      }
+      if (lines) lines.push({ ...this.namesOf(version, key), kB: bytes / 1024, kBps, threshold, logging });
+    };
+    for (const [key, bytes] of this.bytes4) judgeCount(4, key, bytes);
+    for (const [key, bytes] of this.bytes6) judgeCount(6, key, bytes);
+    this.bytes4.clear();
+    this.bytes6.clear();
     if (lines) this.sink.period!(end, lines);
     return hadBytes;
   }
@@ -578,12 +624,16 @@ export class BandwidthWatch {
   }
 
   private names(s: Subnet): { address: string; net: string } {
-    if (s.version === 4) {
-      const k = s.key as number;
+    return this.namesOf(s.version, s.key);
+  }
+
+  private namesOf(version: 4 | 6, key: number | string): { address: string; net: string } {
+    if (version === 4) {
+      const k = key as number;
       const address = `${k >>> 24}.${(k >>> 16) & 255}.${(k >>> 8) & 255}.${k & 255}`;
       return { address, net: `${address}/${this.settings.maskbits}` };
     }
-    const address = s.key as string;
+    const address = key as string;
     return { address, net: `${address}/${this.settings.mask6}` };
   }
 
@@ -597,6 +647,8 @@ export class BandwidthWatch {
     if (maskChanged) {
       this.subnets4.clear();
       this.subnets6.clear();
+      this.bytes4.clear();
+      this.bytes6.clear();
       this.loggedCount = 0;
       this.totalConns = 0;
     }
@@ -606,7 +658,7 @@ export class BandwidthWatch {
       s.threshold = 0;
     }
     this.preload();
-    if (!this.preloading) return;
+    if (!this.preloaded) return;
     for (const s of [...this.allSubnets()]) {
       if (s.preloaded) continue;
       if (s.logging) {
@@ -619,7 +671,7 @@ export class BandwidthWatch {
 
   /** Subnets tracked now (tests, bench). */
   get subnetCount(): number {
-    return this.subnets4.size + this.subnets6.size;
+    return this.subnets4.size + this.subnets6.size + this.bytes4.size + this.bytes6.size;
   }
 
   get connCount(): number {
@@ -687,6 +739,18 @@ function compare16(buf: Buffer, x: number, y: number): number {
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/** The first index of a sorted array holding a value >= x. */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function byBytesThenKey(x: Conn, y: Conn): number {
