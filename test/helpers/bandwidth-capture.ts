@@ -104,9 +104,12 @@ class FrameBuilder {
   }
 }
 
-interface Timed {
+export interface Timed {
+  /** Seconds from the capture's start. */
   t: number;
   frame: Buffer;
+  /** Index of its flow in the list given. */
+  flow: number;
 }
 
 /** Every frame of the flows, in time order (seconds from the capture's start). */
@@ -121,15 +124,15 @@ export function steadyFrames(flows: readonly SteadyFlow[]): Timed[] {
       const t = f.from + i / f.pps + phase;
       if (t >= f.to) break;
       if (f.proto === 'udp') {
-        out.push({ t, frame: fb.build('udp', f.src, f.sport, f.dst, f.dport, f.frameLen) });
+        out.push({ t, flow: k, frame: fb.build('udp', f.src, f.sport, f.dst, f.dport, f.frameLen) });
         continue;
       }
       const payload = f.frameLen - ETH - IP - 20;
-      out.push({ t, frame: fb.build('tcp', f.src, f.sport, f.dst, f.dport, f.frameLen, { seq, ack: 1, flags: 0x18 }) });
+      out.push({ t, flow: k, frame: fb.build('tcp', f.src, f.sport, f.dst, f.dport, f.frameLen, { seq, ack: 1, flags: 0x18 }) });
       seq += payload;
       if (f.ackEvery && (i + 1) % f.ackEvery === 0) {
         // the receiver's ACK half a slot later
-        out.push({ t: t + 0.5 / f.pps, frame: fb.build('tcp', f.dst, f.dport, f.src, f.sport, ACK_LEN, { seq: 1, ack: seq, flags: 0x10 }) });
+        out.push({ t: t + 0.5 / f.pps, flow: k, frame: fb.build('tcp', f.dst, f.dport, f.src, f.sport, ACK_LEN, { seq: 1, ack: seq, flags: 0x10 }) });
       }
     }
   });
@@ -138,16 +141,14 @@ export function steadyFrames(flows: readonly SteadyFlow[]): Timed[] {
 }
 
 /**
- * Write the flows as an Ethernet pcap, the capture starting at epoch second
- * `startSec`. Returns the number of frames written.
+ * Write frames (steadyFrames) as an Ethernet pcap, the capture starting at
+ * epoch second `startSec`.
  */
-export async function writeSteadyCapture(path: string, startSec: number, flows: readonly SteadyFlow[]): Promise<number> {
-  const frames = steadyFrames(flows);
+export async function writeSteadyCapture(path: string, startSec: number, frames: readonly Timed[]): Promise<void> {
   const w = new PcapWriter(fs.createWriteStream(path), { linktype: LINKTYPE_ETHERNET });
   for (const { t, frame } of frames) {
     const us = Math.round(t * 1e6);
     if (!w.write(startSec + Math.floor(us / 1e6), us % 1e6, frame)) await w.drain();
   }
   await w.end();
-  return frames.length;
 }
