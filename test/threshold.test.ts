@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BIN, LAN_CAPTURE, noCorpus } from './helpers/paths.js';
+import { BIN, LAN_CAPTURE, TCPDUMP_CORPUS, noCorpus } from './helpers/paths.js';
 import { createNetns, netnsUnavailable, waitCarrier, waitUntil } from './helpers/netns.js';
 
 const ENV = { ...process.env, TZ: 'UTC' };
@@ -326,4 +326,20 @@ test('live: a veth flooded by ping goes over, and back to normal when the clock 
   } finally {
     ns.destroy();
   }
+});
+
+test('every file of the tcpdump corpus, in one run with every alarm on and any traffic over the threshold: no crash, time going back and forth', { skip: noCorpus }, () => {
+  const files = fs.readdirSync(TCPDUMP_CORPUS).filter((f) => /\.(pcap|pcapng|cap)(\.gz)?$/.test(f)).sort();
+  assert.ok(files.length > 400);
+  const args = ['-C', '-a', '1', '-r', '1', '-b', '0.01', '-t', '3', '-L', '10.0.0.0/8', '--mask6', '48', '--hammer-kbps', '0.001', '--hammer-pps', '0.1',
+    '--synflood', '0.1', '--scan-ports', '1', '--scan-hosts', '1', '--silent', '10.0.0.1:1', '-d', '3'];
+  const r = threshold([...args, ...files.flatMap((f) => ['--read', path.join(TCPDUMP_CORPUS, f)])]);
+  assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr.slice(-2000)}`);
+  for (const line of r.stderr.split('\n').filter(Boolean)) assert.match(line, /^(trk-threshold: |\*| )/, 'only messages and -d 2 and -d 3 lines on stderr');
+  assert.doesNotMatch(r.stderr, /\n\s+at |TypeError|RangeError/);
+  // the alarms all fire somewhere in the corpus (no file has a subnet busy two seconds running, so no report)
+  for (const kind of ['BANDWIDTH exceeded', 'BANDWIDTH normal', 'TCP synflood', 'NET scan', 'HOST hammered', 'HOST silent']) {
+    assert.match(r.stdout, new RegExp(`ALERT ${kind} `), kind);
+  }
+  for (const line of r.stdout.split('\n').filter((l) => l.startsWith('{'))) assert.equal((JSON.parse(line) as { type: string }).type, 'report');
 });
