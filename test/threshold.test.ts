@@ -289,6 +289,9 @@ test('a new user: --help, -h, -v, a wrong flag, bad values, a missing file, garb
   const mask = threshold(['-C', '-m', '33']);
   assert.equal(mask.code, 2);
   assert.match(mask.stderr, /mask bits are 1 to 32, not 33/);
+  const zero = threshold(['-C', '--hammer-kbps', '0']);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /--hammer-kbps must be more than 0, not 0/);
   const silent = threshold(['-C', '--silent', '2001:db8::1:30']);
   assert.equal(silent.code, 2);
   assert.match(silent.stderr, /^trk-threshold: --silent: .*\[2001:db8::1\]:30/);
@@ -332,7 +335,7 @@ test('every file of the tcpdump corpus, in one run with every alarm on and any t
   const files = fs.readdirSync(TCPDUMP_CORPUS).filter((f) => /\.(pcap|pcapng|cap)(\.gz)?$/.test(f)).sort();
   assert.ok(files.length > 400);
   const args = ['-C', '-a', '1', '-r', '1', '-b', '0.01', '-t', '3', '-L', '10.0.0.0/8', '--mask6', '48', '--hammer-kbps', '0.001', '--hammer-pps', '0.1',
-    '--synflood', '0.1', '--scan-ports', '1', '--scan-hosts', '1', '--silent', '10.0.0.1:1', '-d', '3'];
+    '--synflood', '1', '--scan-ports', '1', '--scan-hosts', '1', '--silent', '10.0.0.1:1', '-d', '3'];
   const r = threshold([...args, ...files.flatMap((f) => ['--read', path.join(TCPDUMP_CORPUS, f)])]);
   assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr.slice(-2000)}`);
   for (const line of r.stderr.split('\n').filter(Boolean)) assert.match(line, /^(trk-threshold: |\*| )/, 'only messages and -d 2 and -d 3 lines on stderr');

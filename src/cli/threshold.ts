@@ -70,12 +70,12 @@ export const spec: CommandSpec = {
     { long: 'hammer-pps', type: 'number', arg: 'PPS', min: 0, help: 'HOST hammered: ... or more than PPS packets/s' },
     { long: 'hammer-top', type: 'number', arg: 'N', min: 1, default: 5, help: 'sources named in a HOST hammered alert' },
     { long: 'silent', type: 'list', arg: 'ADDR:SECONDS', help: 'HOST silent: ADDR has sent nothing for SECONDS (IPv6 in brackets: [2001:db8::1]:60; repeatable)' },
-    { long: 'synflood', type: 'number', arg: 'RATE', min: 0, help: 'TCP synflood: more than RATE SYNs/s to one address that complete no handshake, over an averaging period' },
+    { long: 'synflood', type: 'number', arg: 'RATE', min: 1, help: 'TCP synflood: more than RATE SYNs/s to one address that complete no handshake, over an averaging period' },
     { long: 'scan-ports', type: 'number', arg: 'N', min: 1, help: 'NET scan: one source probing more than N distinct address:port pairs in an averaging period' },
     { long: 'scan-hosts', type: 'number', arg: 'N', min: 1, help: 'NET scan: one source probing more than N distinct addresses in an averaging period' },
-    { long: 'max-subnets', type: 'number', arg: 'N', min: 16, default: 100000, help: 'most subnets tracked at once; past it the lightest are forgotten, and that is said' },
-    { long: 'max-conns', type: 'number', arg: 'N', min: 16, default: 100000, help: 'most connections logged in detail; past it the lightest are folded into a remainder that reports state' },
-    { long: 'max-hosts', type: 'number', arg: 'N', min: 16, default: 100000, help: 'most addresses each alarm keeps at once' },
+    { long: 'max-subnets', type: 'number', arg: 'N', min: 1, default: 100000, help: 'most subnets tracked at once; past it the lightest are forgotten, and that is said' },
+    { long: 'max-conns', type: 'number', arg: 'N', min: 1, default: 100000, help: 'most connections logged in detail; past it the lightest are folded into a remainder that reports state' },
+    { long: 'max-hosts', type: 'number', arg: 'N', min: 1, default: 100000, help: 'most addresses each alarm keeps at once' },
     ...inputOptions(true, 'ipband').filter((o) => o.long !== 'filter'),
     {
       long: 'filter', short: 'f', type: 'string', arg: 'FILTER',
@@ -155,10 +155,11 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     return parsed.networks.length ? new prefixes.PrefixSet(parsed.networks) : undefined;
   };
   let local = localOf(settings);
-  const alarmsWanted = (s: ThresholdSettings): boolean => s.hammerKBps !== undefined || s.hammerPps !== undefined;
+  // only HOST hammered needs to know what is outside
+  const needsDirection = (s: ThresholdSettings): boolean => s.hammerKBps !== undefined || s.hammerPps !== undefined;
   let directions = local ? new direction.Directions(local) : undefined;
   let interfaceDirections: import('../classify/direction.js').Directions | undefined;
-  if (!local && alarmsWanted(settings)) {
+  if (!local && needsDirection(settings)) {
     const mine = prefixes.interfaceNetworks();
     if (mine.length) interfaceDirections = new direction.Directions(new prefixes.PrefixSet(mine));
     note(
@@ -419,6 +420,10 @@ function checkSettings(s: ThresholdSettings): void {
   if (s.mask6 < 1 || s.mask6 > 128 || !Number.isInteger(s.mask6)) throw new UsageError(`IPv6 mask bits are 1 to 128, not ${s.mask6}`);
   if (![0, 1, 2, 3].includes(s.debug)) throw new UsageError(`debug levels are 0 to 3, not ${s.debug}`);
   if (!Number.isInteger(s.top)) throw new UsageError(`the top connections are a whole number, not ${s.top}`);
+  // as the configuration file says it: a threshold of 0 would alarm on every address that receives anything
+  for (const [value, option] of [[s.hammerKBps, '--hammer-kbps'], [s.hammerPps, '--hammer-pps']] as const) {
+    if (value !== undefined && value <= 0) throw new UsageError(`${option} must be more than 0, not ${value}`);
+  }
   if (s.mailto !== undefined && !/\S/.test(s.mtastring)) throw new UsageError('the MTA command (-T) is empty');
 }
 
