@@ -36,6 +36,8 @@ const TRK_CAPTURE = path.join(REPO, 'bin', 'trk-capture.js');
 const TRK_CLASSIFY = path.join(REPO, 'bin', 'trk-classify.js');
 const TRK_TALLY = path.join(REPO, 'bin', 'trk-tally.js');
 const TRK_THRESHOLD = path.join(REPO, 'bin', 'trk-threshold.js');
+const TRK_MAIL = path.join(REPO, 'bin', 'trk-mail.js');
+const SPLIT2 = path.join(REPO, 'dist', 'scripts', 'bench-split2.js');
 /** issue 5: trk-threshold's subnet table on a million distinct /24s, bounded and (as ipband's) not. */
 const SUBNETS = 1_000_000;
 /** ipband's defaults, and iptrk's alarms all on, for trk-threshold's throughput rows. */
@@ -59,6 +61,8 @@ const TARGET_CLASSIFY_PIPED_VS_TCPDUMP = 1.5;
 const TARGET_TALLY_VS_TCPDUMP = 20;
 const TARGET_TALLY_VS_TSHARK = 100;
 const TARGET_TALLY_PIPED_VS_TCPDUMP = 1.5;
+/** issue 6: trk-mail's pass-through at least as fast as cat | split2 in Node. */
+const TARGET_MAIL_VS_SPLIT2 = 1;
 const TARGET_MEMORY_RATIO = 1.3;
 const TARGET_STARTUP_RATIO = 1.5;
 
@@ -306,6 +310,8 @@ async function main(): Promise<number> {
   let subnetsUnbounded: Row | undefined;
   let subnetsAllOver: Row | undefined;
   let subnetsAllOverUnbounded: Row | undefined;
+  let mailRow: Row | undefined;
+  let split2Row: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -343,6 +349,21 @@ async function main(): Promise<number> {
     subnetsAllOver = await measure('  every subnet over (-b 0 -a 10)', [node, TRK_THRESHOLD, '--read', subnets, ...everyOver], 1, subnetCount);
     subnetsAllOverUnbounded = await measure('  every subnet over, tables unbounded (as ipband)', [node, TRK_THRESHOLD, '--read', subnets, ...everyOver, ...unbounded], 1, subnetCount);
     rows.push(subnetsBounded, subnetsUnbounded, subnetsAllOver, subnetsAllOverUnbounded);
+    // issue 6: trk-mail passes every line on while it looks at each; cat | split2 in Node is the bar
+    if (fs.existsSync(TRK_MAIL)) {
+      const records = path.join(DATA_DIR, `records-v${CAPTURE_VERSION}-${packets}.ndjson`);
+      if (!fs.existsSync(records)) {
+        process.stderr.write(`writing ${records} …\n`);
+        spawnSync('bash', ['-c', `${[node, TRK_CAPTURE, '-r', file].map(quote).join(' ')} > ${quote(records + '.partial')}`]);
+        fs.renameSync(`${records}.partial`, records);
+      }
+      const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'trk-bench-spool-'));
+      const mailCmd = `${[node, TRK_MAIL, '--to', 'noc@example.net', '--sendmail', '/bin/true', '--spool', spool, '-q'].map(quote).join(' ')} < ${quote(records)}`;
+      mailRow = await measure('trk-mail < pkt records (pass-through)', ['bash', '-c', mailCmd], runs, packets);
+      split2Row = await measure('cat | split2 in Node (bench-split2)', ['bash', '-c', `cat ${quote(records)} | ${quote(node)} ${quote(SPLIT2)}`], runs, packets);
+      rows.push(mailRow, split2Row);
+      fs.rmSync(spool, { recursive: true, force: true });
+    }
   } else {
     console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
     trkRow = { label: 'trk-capture (not ready)', packets, note: ready };
@@ -412,6 +433,7 @@ async function main(): Promise<number> {
     { label: 'trk-threshold --read ÷ tcpdump -nn -q (pkts/s)', value: thresholdRow && ratio(thresholdRow, tcpdumpQ), target: '', ok: undefined },
     { label: 'trk-threshold --read ÷ tcpdump -nn (pkts/s)', value: thresholdRow && tcpdumpText ? ratio(thresholdRow, tcpdumpText) : undefined, target: '', ok: undefined },
     { label: 'trk-threshold, alarms on ÷ tcpdump -nn -q (pkts/s)', value: thresholdAlarmsRow && ratio(thresholdAlarmsRow, tcpdumpQ), target: '', ok: undefined },
+    verdictFor('trk-mail pass-through ÷ cat | split2 (lines/s)', mailRow && split2Row && ratio(mailRow, split2Row), TARGET_MAIL_VS_SPLIT2),
     {
       label: `peak RSS ${fmtInt(subnetCount)} subnets, unbounded ÷ bounded`,
       value: subnetsBounded?.maxRssKiB && subnetsUnbounded?.maxRssKiB ? subnetsUnbounded.maxRssKiB / subnetsBounded.maxRssKiB : undefined,

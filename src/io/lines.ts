@@ -40,7 +40,15 @@ export async function readLines(
   input: Readable,
   name: string,
   sink: LineSink,
-  options: { signal?: AbortSignal; maxLine?: number } = {},
+  options: {
+    signal?: AbortSignal;
+    maxLine?: number;
+    /**
+     * Each chunk as it came, before it is split: for a command that passes its
+     * input on byte for byte (trk-mail) and only looks at the lines.
+     */
+    onChunk?: (chunk: Buffer) => void;
+  } = {},
 ): Promise<LinesSummary> {
   const maxLine = options.maxLine ?? MAX_LINE;
   const signal = options.signal;
@@ -58,6 +66,7 @@ export async function readLines(
       if (signal?.aborted) break;
       const chunk: Buffer = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
       summary.bytes += chunk.length;
+      options.onChunk?.(chunk);
       let pos = 0;
       while (pos < chunk.length) {
         const nl = chunk.indexOf(NEWLINE, pos);

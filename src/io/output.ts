@@ -108,6 +108,26 @@ export class LineOutput {
     // the stream keeps `chunk` until it is written: start a fresh buffer
     this.buf = Buffer.allocUnsafe(this.chunkSize);
     this.pos = 0;
+    return this.send(chunk);
+  }
+
+  /**
+   * Append bytes as they are: a command passing its input on (trk-mail).
+   * A large chunk goes to the stream itself, without a copy; the caller must
+   * not change it afterwards (input chunks are fresh Buffers).
+   */
+  bytes(chunk: Buffer): void {
+    if (chunk.length < this.chunkSize / 2) {
+      this.reserve(chunk.length);
+      this.pos += chunk.copy(this.buf, this.pos);
+      return;
+    }
+    this.flush();
+    if (this.closed) return;
+    this.send(chunk);
+  }
+
+  private send(chunk: Buffer): boolean {
     const ok = this.stream.write(chunk);
     if (!ok && !this.waiting) {
       this.waiting = new Promise<void>((resolve) => {
