@@ -13,4 +13,5 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   classify: () => import('./classify.js'),
   tally: () => import('./tally.js'),
   threshold: () => import('./threshold.js'),
+  mail: () => import('./mail.js'),
 };
