@@ -268,7 +268,9 @@ export class Deliverer {
           this.recovered(left);
           this.warn(`${this.transport.describe}: message ${mail.id} refused: ${result.reason}; kept in ${this.spool.failedDir}`);
         } else {
-          this.waitForRetry(`${this.transport.describe}: ${result.reason}`, left + 1);
+          // counted afresh: messages put while this one was being tried are waiting too
+          const spooled = await this.spool.list().then((l) => l.length, () => left + 1);
+          this.waitForRetry(`${this.transport.describe}: ${result.reason}`, spooled);
           return;
         }
       }
