@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { composeMail, subjectFor } from '../src/mail/compose.js';
 import { Deliverer, Spool, defaultSpoolDir } from '../src/mail/spool.js';
-import { sendmailTransport, smtpTransport } from '../src/mail/transport.js';
+import { parseSmtpUrl, sendmailTransport, smtpTransport } from '../src/mail/transport.js';
 import type { MailPlan, OutgoingMail } from '../src/mail/types.js';
 import { reportText } from '../src/threshold/report.js';
 import type { BandwidthReport } from '../src/threshold/types.js';
@@ -452,6 +452,15 @@ describe('STARTTLS and AUTH', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('SMTP URLs: default ports, user and password, describe without the password', () => {
+    assert.deepEqual(parseSmtpUrl('smtp://mail.example.net'), { secure: false, host: 'mail.example.net', port: 587 });
+    assert.deepEqual(parseSmtpUrl('smtps://al%40erts:p%3Ass@mail.example.net'), { secure: true, host: 'mail.example.net', port: 465, user: 'al@erts', pass: 'p:ss' });
+    assert.deepEqual(parseSmtpUrl('smtp://[2001:db8::25]:2525'), { secure: false, host: '2001:db8::25', port: 2525 });
+    assert.equal(smtpTransport('smtps://al%40erts:secret@mail.example.net', { insecure: false }).describe, 'smtps://al%40erts@mail.example.net:465');
+    assert.throws(() => parseSmtpUrl('http://mail.example.net'), /^Error: 'http:' is not smtp: or smtps:$/);
+    assert.throws(() => parseSmtpUrl('mail.example.net'), /is not an SMTP URL/);
   });
 
   for (const method of ['PLAIN', 'LOGIN']) {
