@@ -90,7 +90,13 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   for (const addr of to) if (!/^[^\s@<>,]+@[^\s@<>,]+$|^[A-Za-z0-9._-]+$/.test(addr)) throw new UsageError(`'${addr}' is not a mail address`);
   const host = os.hostname();
   const from = (options.from as string | undefined) ?? `trk-mail@${host}`;
-  const every = tally.parseDuration((options.every as string | undefined) ?? '1m');
+  const everyText = (options.every as string | undefined) ?? '1m';
+  let every: number;
+  try {
+    every = tally.parseDuration(everyText);
+  } catch {
+    throw new UsageError(`--every takes a duration (10s, 5m, 1h, 1d) or 0 for a mail per alert, not '${everyText}'`);
+  }
   const footerFile = options.footer as string | undefined;
   let footer: string | undefined;
   if (footerFile !== undefined) {
