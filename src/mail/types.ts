@@ -51,7 +51,7 @@ export interface AlertGroupEntry {
 export type MailPlan =
   | {
       type: 'digest';
-      /** The window [start, end) of alert time it covers. */
+      /** The times of its first and last alert (alert time, both included). */
       start: number;
       end: number;
       /** Entries grouped by family then kind, in the order first seen. */
