@@ -243,3 +243,30 @@ test('a new user: --help, no --to, a wrong flag, a bad address, both --smtp and 
   assert.match(mail(['--to', 'not an address'], '').stderr, /is not a mail address/);
   assert.match(mail(['--to', 'a@b', '--smtp', 'smtp://x', '--sendmail', 'y'], '').stderr, /--smtp and --sendmail do not go together/);
 });
+
+test('mail never holds the lines up: with an SMTP server that accepts and never answers, every line still passes at once', async () => {
+  const net = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = net.createServer((s) => sockets.push(s)); // no greeting, ever
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const dir = tmpdir();
+  const child = spawn(process.execPath, [BIN('trk-mail'), '--to', 'noc@example.net', '--smtp', `smtp://127.0.0.1:${port}`, '--spool', dir, '--every', '0', '--max-wait', '1'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    let text = '';
+    for (let i = 0; i < 2000; i++) text += `2026-11-24 10:00:00 ALERT HOST hammered addr=10.0.0.${i % 250},kBps=${i}\n`;
+    child.stdin.write(text);
+    // the mail is stuck at the greeting, the input still open: the lines are through all the same
+    await waitUntil(() => out === text, () => `${out.length} of ${text.length} bytes passed on`, 3000);
+    assert.equal(child.exitCode, null, 'still running');
+    child.stdin.end();
+    assert.equal(await exited, 0);
+    assert.ok(fs.readdirSync(dir).some((f) => f.endsWith('.mail')), 'the undelivered mail stays in the spool');
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
+});
