@@ -6,6 +6,9 @@
 // Only the option table and the runner are loaded up front (see trk-capture).
 import { UsageError, type CommandSpec, type OptionValues, type ParsedArgs } from './options.js';
 import { runCommand, warn } from './run.js';
+// types only: erased at build, so they cost nothing at start-up
+import type { AlertEvent, MailEvent, MailPlan } from '../mail/types.js';
+import type { LineSink } from '../io/lines.js';
 
 const COMMAND = 'trk-mail';
 
@@ -135,7 +138,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const now = (): number => Date.now() / 1000;
   // composed and spooled one after the other, so the mails keep the order of their plans
   let composing: Promise<void> = Promise.resolve();
-  const composeOne = async (plan: import('../mail/types.js').MailPlan, deliver: boolean): Promise<void> => {
+  const composeOne = async (plan: MailPlan, deliver: boolean): Promise<void> => {
     const subject = options.subject as string | undefined;
     const mail = await compose.composeMail(plan, { from, to, host, now: now(), ...(subject === undefined ? {} : { subject }), ...(footer === undefined ? {} : { footer }) });
     if (dryRun) process.stderr.write(mail.raw.toString('utf8').replace(/\r\n/g, '\n') + '\n');
@@ -144,7 +147,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       if (deliver) deliverer!.kick();
     }
   };
-  const send = (plans: import('../mail/types.js').MailPlan[]): void => {
+  const send = (plans: MailPlan[]): void => {
     for (const plan of plans) composing = composing.then(() => composeOne(plan, true)).catch((e: Error) => warn(COMMAND, `cannot spool a message: ${e.message}`));
   };
   let timer: NodeJS.Timeout | undefined;
@@ -164,19 +167,34 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const out = new output.LineOutput(process.stdout);
   const stop = new AbortController();
   let malformed = 0;
-  const sink: import('../io/lines.js').LineSink = {
+  const take = (event: MailEvent): void => {
+    digester.add(event, now());
+    const plans = digester.due(now());
+    if (plans.length) send(plans);
+    if (!timer) schedule();
+  };
+  // trk-threshold writes an ALERT BANDWIDTH report line and then, on the next
+  // line, the report itself, which is mailed on its own: the alert is held one
+  // line, and dropped when its report follows, so a report is not told twice
+  // (in -H form there is no record, and the alert goes into the digest)
+  let reportAlert: AlertEvent | undefined;
+  const sink: LineSink = {
     line(buf, start, end) {
       const event = parse.parseEventLine(buf, start, end);
+      const held = reportAlert;
+      reportAlert = undefined;
+      if (held && !(event !== undefined && event !== parse.MALFORMED && event.type === 'report' && held.details.some(([k, v]) => k === 'net' && v === event.report.net))) take(held);
       if (event === undefined) return;
       if (event === parse.MALFORMED) {
         // passed on all the same; said once, at the end
         malformed++;
         return;
       }
-      digester.add(event, now());
-      const plans = digester.due(now());
-      if (plans.length) send(plans);
-      if (!timer) schedule();
+      if (event.type === 'alert' && event.family === 'BANDWIDTH' && event.kind === 'report' && event.details.length) {
+        reportAlert = event;
+        return;
+      }
+      take(event);
     },
     overlong() {},
     drain() {
@@ -197,6 +215,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   }
 
   // ---- the end: what is pending goes now; the mail gets a bounded wait, and what is left stays spooled
+  if (reportAlert) take(reportAlert);
   if (malformed) note(`${malformed} lines looked like alerts or reports but could not be read: passed on, not mailed`);
   send(digester.flush(now()));
   await composing;
