@@ -189,6 +189,37 @@ test('trk-threshold on the LAN capture: seven alerts in all three forms, and the
   }
 });
 
+test('lines as trk-collect tags them: the sensor is the first detail of every alert, reports are read as reports', () => {
+  const tag = (out: Buffer): Buffer =>
+    Buffer.from(
+      out
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (l.startsWith('{') ? `{"sensor":"gw-1.b",${l.slice(1)}` : `sensor=gw-1.b ${l}`))
+        .join('\n') + '\n',
+    );
+  const plain = parseAll(run('trk-threshold', THRESHOLD));
+  for (const args of [[], ['-H'], ['--json']]) {
+    const tagged = parseAll(tag(run('trk-threshold', [...THRESHOLD, ...args])));
+    const untagged = parseAll(run('trk-threshold', [...THRESHOLD, ...args]));
+    assert.equal(tagged.malformed, 0, args.join(' '));
+    assert.equal(tagged.events.length, untagged.events.length, args.join(' '));
+    assert.deepEqual(alerts(tagged).map((a) => `${a.family} ${a.kind}`), alerts(plain).map((a) => `${a.family} ${a.kind}`));
+    for (const [i, a] of alerts(tagged).entries()) {
+      assert.deepEqual(a.details, [['sensor', 'gw-1.b'], ...alerts(untagged)[i]!.details], args.join(' '));
+      assert.equal(a.ts, alerts(untagged)[i]!.ts);
+    }
+    const reports = tagged.events.filter((e): e is ReportEvent => e.type === 'report');
+    assert.equal(reports.length, args[0] === '-H' ? 0 : 1);
+    if (reports[0]) assert.equal(reports[0].report.net, '10.10.1.0/24');
+  }
+  // a tag and nothing that is an event after it; a tag on a tag is not ours
+  for (const line of ['sensor=gw1', 'sensor=gw1 ', 'sensor=gw1 hello', 'sensor=a sensor=b 2026-11-22 09:42:04 ALERT ARP x a=1', 'sensors=gw1 2026-11-22 09:42:04 ALERT ARP x a=1']) {
+    assert.equal(parseEventLine(Buffer.from(line), 0, line.length), undefined, line);
+  }
+});
+
 // ---------------------------------------------------------------------------
 // parseEvent on near misses
 // ---------------------------------------------------------------------------

@@ -37,12 +37,34 @@ export function parseEventLine(buf: Buffer, start: number, end: number): MailEve
   if (end > start && buf[end - 1] === CR) end--;
   if (end - start < 2) return undefined;
   const first = buf[start]!;
+  if (first === LETTER_S) return parseTaggedLine(buf, start, end);
   if (first === OPEN_BRACE) return parseRecord(buf, start, end);
   if (first >= DIGIT_0 && first <= DIGIT_9) return parseMachineLine(buf, start, end);
   if (first === OPEN_BRACKET) return parseHumanLine(buf, start, end);
   return undefined;
 }
 
+/**
+ * `sensor=NAME LINE`, as trk-collect writes a sensor's text lines: LINE is
+ * read as usual and the sensor becomes the alert's first detail, so a
+ * central digest says where each alert came from. (A tagged record,
+ * {"sensor":"NAME","type":"alert",…}, needs nothing: sensor is one of its
+ * string fields, so it is a detail already.)
+ */
+function parseTaggedLine(buf: Buffer, start: number, end: number): MailEvent | typeof MALFORMED | undefined {
+  if (!startsWith(buf, start, end, SENSOR_PREFIX)) return undefined;
+  const space = buf.indexOf(SPACE, start + SENSOR_PREFIX.length);
+  if (space < 0 || space >= end - 1) return undefined;
+  const first = buf[space + 1]!;
+  if (first === LETTER_S) return undefined;
+  const event = parseEventLine(buf, space + 1, end);
+  if (event === undefined || event === MALFORMED || event.type !== 'alert') return event;
+  const sensor = buf.toString('utf8', start + SENSOR_PREFIX.length, space);
+  return { ...event, details: [['sensor', sensor], ...event.details], line: buf.toString('utf8', start, end) };
+}
+
+const SENSOR_PREFIX = Buffer.from('sensor=');
+const LETTER_S = 0x73;
 const CR = 0x0d;
 const SPACE = 0x20;
 const DIGIT_0 = 0x30;
