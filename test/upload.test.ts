@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +64,12 @@ function spoolFiles(spoolBase: string): { dir: string; files: string[] } {
   assert.equal(subs.length, 1, `one destination directory in ${spoolBase}: ${subs.join(' ')}`);
   const dir = path.join(spoolBase, subs[0]!);
   return { dir, files: fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson.gz')).sort() };
+}
+
+/** How many batches are spooled, 0 while the directory is not made yet (for polling). */
+function spooledCount(spoolBase: string): number {
+  const subs = fs.existsSync(spoolBase) ? fs.readdirSync(spoolBase) : [];
+  return subs.length === 1 ? fs.readdirSync(path.join(spoolBase, subs[0]!)).filter((f) => f.endsWith('.ndjson.gz')).length : 0;
 }
 
 function pktLines(n: number, from = 1): string[] {
@@ -316,7 +322,7 @@ test('SIGTERM mid-stream spools the open batch and exits in bounded time; the ne
   try {
     up.child.stdin.write(first.join('\n') + '\n');
     await waitUntil(() => up.stdout().toString().split('\n').length > 25, () => 'no pass-through', 5000);
-    await waitUntil(() => spoolFiles(spool).files.length === 2, () => `two full batches spooled: ${spoolFiles(spool).files}`, 5000);
+    await waitUntil(() => spooledCount(spool) === 2, () => `two full batches spooled: ${spooledCount(spool)}`, 5000);
     const t0 = Date.now();
     up.child.kill('SIGTERM');
     assert.equal(await up.closed, 0, up.stderr());
@@ -331,6 +337,30 @@ test('SIGTERM mid-stream spools the open batch and exits in bounded time; the ne
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /3 batches \(25 lines\) an earlier run left in .*: sending them first/);
     assert.deepEqual(server.kept, [...first, ...second]);
+    assert.deepEqual(spoolFiles(spool).files, []);
+  } finally {
+    up.child.kill('SIGKILL');
+    await server.stop();
+  }
+});
+
+test('SIGKILL of trk-upload: the next run takes over the stale lock and sends what was spooled, once and in order', async () => {
+  const port = await freePort();
+  const server = await startIngestServer(port, false);
+  const spool = tmpdir();
+  const target = `http://127.0.0.1:${port}/ingest`;
+  const lines = pktLines(20000);
+  const up = startUpload(base(spool, '--batch-lines', '1000', target));
+  try {
+    up.child.stdin.write(lines.join('\n') + '\n');
+    await waitUntil(() => spooledCount(spool) >= 20, () => `not spooled: ${up.stderr()}`, 10_000);
+    up.child.kill('SIGKILL');
+    await up.closed;
+    assert.ok(fs.existsSync(path.join(spoolFiles(spool).dir, 'lock')), 'the dead run left its lock');
+    await server.start();
+    const r = await upload(base(spool, target), '');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(server.kept, lines);
     assert.deepEqual(spoolFiles(spool).files, []);
   } finally {
     up.child.kill('SIGKILL');
@@ -403,6 +433,35 @@ test('401 keeps the batch and retries; SIGHUP re-reads --token-file and delivery
     assert.equal(await up.closed, 0, up.stderr());
   } finally {
     up.child.kill('SIGKILL');
+    await server.stop();
+  }
+});
+
+test('https: a self-signed certificate is refused (and retried) unless --insecure or NODE_EXTRA_CA_CERTS trusts it', async (t) => {
+  const dir = tmpdir();
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  } catch {
+    t.skip('openssl is not installed: cannot make a certificate');
+    return;
+  }
+  const server = await startIngestServer(0, true, { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) });
+  const target = `https://127.0.0.1:${server.port}/ingest`;
+  const line = '2026-11-22 09:42:15 STAT arp=3\n';
+  try {
+    let r = await upload(base(path.join(dir, 'spool'), '--max-wait', '0.5', target), line);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /self-signed certificate.*1 batch \(1 lines\) spooled/);
+    assert.equal(server.kept.length, 0);
+    r = await upload(base(path.join(dir, 'spool'), '--insecure', target), line);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(server.kept.length, 2, 'the spooled batch and the new one');
+    r = await upload(base(path.join(dir, 'spool'), target), line, { ...ENV, NODE_EXTRA_CA_CERTS: certFile });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(server.kept.length, 3);
+  } finally {
     await server.stop();
   }
 });

@@ -183,14 +183,20 @@ export class UploadSpool {
   async put(id: BatchId, lines: number, gzip: Buffer): Promise<Dropped> {
     const name = batchFileName(id, lines);
     const temp = join(this.dir, `.tmp-${name}`);
-    const file = await open(temp, 'w', 0o600);
     try {
-      await file.writeFile(gzip);
-      await file.sync();
-    } finally {
-      await file.close();
+      const file = await open(temp, 'w', 0o600);
+      try {
+        await file.writeFile(gzip);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, join(this.dir, name));
+    } catch (e) {
+      // a full disk must not also leave half a batch behind
+      await unlink(temp).catch(() => {});
+      throw e;
     }
-    await rename(temp, join(this.dir, name));
     await syncDir(this.dir);
     this.queue.push({ name, id, lines, size: gzip.length });
     this.bytes += gzip.length;

@@ -6,6 +6,7 @@
  * drop the connection, take a batch and then drop the answer, or be down.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -43,7 +44,8 @@ export interface IngestServer {
   start(): Promise<void>;
 }
 
-export async function startIngestServer(port = 0, listenNow = true): Promise<IngestServer> {
+/** With `tls` ({key, cert} in PEM) it speaks HTTPS. */
+export async function startIngestServer(port = 0, listenNow = true, tls?: { key: Buffer; cert: Buffer }): Promise<IngestServer> {
   const highest = new Map<string, number>();
   const sockets = new Set<Socket>();
   const state: IngestServer = {
@@ -69,7 +71,7 @@ export async function startIngestServer(port = 0, listenNow = true): Promise<Ing
       });
     },
   };
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -122,7 +124,8 @@ export async function startIngestServer(port = 0, listenNow = true): Promise<Ing
       res.statusCode = behaviour.status;
       res.end(behaviour.body ?? `status ${behaviour.status}\n`);
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
