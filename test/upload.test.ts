@@ -368,6 +368,25 @@ test('SIGKILL of trk-upload: the next run takes over the stale lock and sends wh
   }
 });
 
+test('a second SIGTERM cuts the wait for the spool short', async () => {
+  const port = await freePort();
+  const spool = tmpdir();
+  const up = startUpload(base(spool, '--max-wait', '60', `http://127.0.0.1:${port}/ingest`));
+  try {
+    up.child.stdin.write('2026-11-22 09:42:15 STAT arp=3\n');
+    await waitUntil(() => up.stdout().length > 0, () => 'no pass-through', 5000);
+    up.child.kill('SIGTERM');
+    await waitUntil(() => spooledCount(spool) === 1, () => `the open batch was not spooled: ${up.stderr()}`, 5000);
+    const t0 = Date.now();
+    up.child.kill('SIGTERM');
+    assert.equal(await up.closed, 0, up.stderr());
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms after the second signal`);
+    assert.match(up.stderr(), /1 batch \(1 lines\) not delivered yet/);
+  } finally {
+    up.child.kill('SIGKILL');
+  }
+});
+
 test('--spool-max drops the oldest batches, said once, and keeps the newest', async () => {
   const port = await freePort();
   const spool = tmpdir();

@@ -259,11 +259,6 @@ export class Sender {
     this.retryTimer.unref();
   }
 
-  /** True while the destination is failing. */
-  get down(): boolean {
-    return this.outage !== undefined;
-  }
-
   /**
    * Send what is spooled, waiting at most timeoutMs (a retry waiting out its
    * backoff goes at once); resolves to the number of batches left.
