@@ -282,7 +282,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     capTotal();
     if (overlong > 1) note(`${overlong} lines longer than ${lines.MAX_LINE} bytes were passed on but not shipped`);
     if (left) say(`${batches(left)} (${spool.lines} lines) not delivered yet to ${target.describe}: they stay in ${spoolDir} for the next run`);
-    else note(`shipped ${batcher.spooledLines} lines in ${batches(batcher.spooledBatches)} to ${target.describe}`);
+    else note(`delivered ${sender.deliveredLines} lines in ${batches(sender.deliveredBatches)} to ${target.describe}` + (sender.failedBatches ? `; ${batches(sender.failedBatches)} refused, kept in ${spool.failedDir}` : ''));
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
