@@ -500,6 +500,10 @@ test('a second trk-upload to the same destination and spool is refused while the
     fs.writeFileSync(path.join(spoolFiles(spool).dir, 'lock'), '999999999\n');
     const again = await upload(base(spool, url(server)), 'x\n');
     assert.equal(again.code, 0, again.stderr);
+    // and so is one whose pid now belongs to another program (pid 1 is never a trk-upload)
+    fs.writeFileSync(path.join(spoolFiles(spool).dir, 'lock'), '1\n');
+    const reused = await upload(base(spool, url(server)), 'x\n');
+    assert.equal(reused.code, 0, reused.stderr);
   } finally {
     first.child.kill('SIGKILL');
     await server.stop();

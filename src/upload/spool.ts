@@ -10,6 +10,10 @@
  * sent as it is. A file is written to `.tmp-NAME`, fsynced and renamed (and
  * the directory fsynced), so a crash leaves all of a batch or none of it.
  *
+ * On opening, what earlier runs left is indexed in name order; this run's
+ * own batches follow in the order they are put (which is also name order,
+ * unless the clock went back between runs: then put order is the truth).
+ *
  * One process owns a spool at a time (the `lock` file holds its pid; a lock
  * whose process is gone is taken over), which lets the index of batches and
  * their sizes live in memory instead of being listed from disk per batch.
@@ -70,6 +74,9 @@ export interface Dropped {
 
 export class SpoolLockedError extends Error {}
 
+/** Spools this process holds: its own pid in a lock file does not tell them apart from a stale lock. */
+const HELD = new Set<string>();
+
 export class UploadSpool {
   /** Waiting batches, oldest (first to send) first. */
   private readonly queue: SpooledBatch[] = [];
@@ -100,11 +107,13 @@ export class UploadSpool {
   }
 
   private lock(): void {
+    if (HELD.has(this.dir)) throw new SpoolLockedError(`the spool ${this.dir} is in use by this process`);
     const path = join(this.dir, LOCK);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
         this.locked = true;
+        HELD.add(this.dir);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -115,7 +124,8 @@ export class UploadSpool {
       } catch {
         // removed meanwhile: try again
       }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+      // our own pid: a lock from before a reboot that gave us the same number
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && uploadAlive(pid)) {
         throw new SpoolLockedError(`the spool ${this.dir} is in use by process ${pid} (another trk-upload to the same destination?)`);
       }
       // the process that held it is gone (a crash, a kill -9): the lock is stale
@@ -149,6 +159,7 @@ export class UploadSpool {
   close(): void {
     if (!this.locked) return;
     this.locked = false;
+    HELD.delete(this.dir);
     try {
       unlinkSync(join(this.dir, LOCK));
     } catch {
@@ -253,13 +264,19 @@ export class UploadSpool {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether pid is a live trk-upload (a pid reused by another program after a crash does not hold the lock). */
+function uploadAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: it exists, under another user
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // Linux tells what the process runs; `trk-upload …` and `trk upload …` both have "upload" in it
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('upload');
+  } catch {
+    return true; // no /proc, or not ours to read: assume it is one
   }
 }
 
