@@ -39,8 +39,13 @@ function rowsOf(request: TargetRequest): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-function queryOf(request: TargetRequest): string {
-  return new URLSearchParams(request.path.slice(1)).get('query') ?? '';
+/** The request's query parameters, after the URL's own (the sender sends URL path + search + request path). */
+function paramsOf(request: TargetRequest, url: URL = URL_LOCAL): URLSearchParams {
+  return new URL(url.pathname + url.search + request.path, url).searchParams;
+}
+
+function queryOf(request: TargetRequest, url: URL = URL_LOCAL): string {
+  return paramsOf(request, url).get('query') ?? '';
 }
 
 const URL_LOCAL = new URL('http://127.0.0.1:8123/');
@@ -116,12 +121,14 @@ describe('ClickHouse rows from lines', () => {
       '[2026-11-22 09:42:01] ARP wrongnet: a sentence for people',
     ];
     const warnings: string[] = [];
-    const target = clickhouseTarget({ url: new URL('http://u:p%40ss@127.0.0.1:8123/?database=trk'), table: 'trk.{type}', sensor: 'gw1', warn: (m) => warnings.push(m) });
+    const url = new URL('http://u:p%40ss@127.0.0.1:8123/?database=trk');
+    const target = clickhouseTarget({ url, table: 'trk.{type}', sensor: 'gw1', warn: (m) => warnings.push(m) });
     const requests = await target.requests(makeBatch(lines));
-    assert.deepEqual(requests.map(queryOf), ['pkt', 'tally', 'alert', 'stat', 'report'].map((k) => `INSERT INTO trk.${k} FORMAT JSONEachRow`));
+    assert.deepEqual(requests.map((r) => queryOf(r, url)), ['pkt', 'tally', 'alert', 'stat', 'report'].map((k) => `INSERT INTO trk.${k} FORMAT JSONEachRow`));
     assert.deepEqual(requests.map((r) => rowsOf(r).map((row) => row['n'])), [[1, 6], [3], [4], [2], [5]]);
     for (const r of requests) {
-      const params = new URLSearchParams(r.path.slice(1));
+      assert.match(r.path, /^&query=/, "after the URL's own query");
+      const params = paramsOf(r, url);
       assert.equal(params.get('database'), 'trk', "the URL's own query is kept");
       assert.equal(params.get('input_format_skip_unknown_fields'), '1');
       assert.equal(r.headers['content-encoding'], 'gzip');
@@ -138,6 +145,7 @@ describe('ClickHouse rows from lines', () => {
     const one = await single.requests(makeBatch(lines));
     assert.equal(one.length, 1);
     assert.equal(queryOf(one[0]!), 'INSERT INTO events FORMAT JSONEachRow');
+    assert.match(one[0]!.path, /^\?query=/, 'a URL without a query gets one');
     assert.equal(rowsOf(one[0]!).length, 6);
     assert.deepEqual(await single.requests(makeBatch(['# nothing to load'])), [], 'a batch with no rows needs no request');
   });
@@ -233,13 +241,15 @@ describe('ClickHouse target against clickhouse-server on loopback', { skip }, ()
     url.username = 'trk';
     url.password = 's3cret';
     const gw1 = clickhouseTarget({ url, table: 'trk.{type}', sensor: 'gw1' });
-    const gw2 = clickhouseTarget({ url, table: 'trk.{type}', sensor: 'gw2' });
+    // gw2 names the database in the URL, as ClickHouse's HTTP interface takes it, and the table alone.
+    const url2 = new URL(`${url.href}?database=trk`);
+    const gw2 = clickhouseTarget({ url: url2, table: '{type}', sensor: 'gw2' });
     // gw1: machine-form STAT/ALERT lines, tallies, threshold alerts and reports; gw2: the --json forms.
     const gw1Lines = [...out.classified, ...out.tally, ...out.threshold];
     const gw1Batches = batchesOf(gw1Lines, 4000, '0mh3k2a1b-00000001', 'gw1');
     const gw2Batches = batchesOf(out.classifiedJson, 4000, '0mh3k2a1b-00000002', 'gw2');
     for (const b of gw1Batches) assert.deepEqual(await send(gw1, url, b), (await gw1.requests(b)).map(() => 'done'));
-    for (const b of gw2Batches) assert.deepEqual(await send(gw2, url, b), (await gw2.requests(b)).map(() => 'done'));
+    for (const b of gw2Batches) assert.deepEqual(await send(gw2, url2, b), (await gw2.requests(b)).map(() => 'done'));
 
     const expected = {
       pkt: count(out.classified, isType('pkt')),

@@ -3,7 +3,7 @@
  * rows for `INSERT INTO TABLE FORMAT JSONEachRow` over ClickHouse's HTTP
  * interface, one request per destination table.
  *
- *   POST /?database=trk&query=INSERT%20INTO%20trk.pkt%20FORMAT%20JSONEachRow&input_format_skip_unknown_fields=1
+ *   POST /?database=trk&query=INSERT+INTO+trk.pkt+FORMAT+JSONEachRow&input_format_skip_unknown_fields=1
  *   Content-Encoding: gzip
  *   X-ClickHouse-User: trk          (from the URL's user:password@, when given)
  *   X-ClickHouse-Key: secret
@@ -53,6 +53,8 @@ export interface ClickhouseOptions {
   sensor: string;
   /** Extra HTTP headers on every request. */
   headers?: Record<string, string>;
+  /** gzip (the default: ClickHouse reads Content-Encoding: gzip) or none. */
+  compress?: 'gzip' | 'none';
   /** Told once, the first time lines are skipped. */
   warn?: (message: string) => void;
 }
@@ -91,8 +93,8 @@ export function clickhouseTarget(options: ClickhouseOptions): Target {
   if (!TABLE_NAME.test(table.replaceAll(TYPE_PLACEHOLDER, 'pkt'))) {
     throw new Error(`--clickhouse takes a table name like trk.{type} or trk.events (letters, digits, _ and one dot); not '${table}'`);
   }
-  const base = new URLSearchParams(url.search);
-  const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', ...options.headers };
+  const gzipped = options.compress !== 'none';
+  const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', ...(gzipped ? { 'content-encoding': 'gzip' } : {}), ...options.headers };
   // ClickHouse's own headers rather than Basic auth: they work on every version since 2018 and keep the password out of the query log.
   if (url.username !== '') headers['x-clickhouse-user'] = decodeURIComponent(url.username);
   if (url.password !== '') headers['x-clickhouse-key'] = decodeURIComponent(url.password);
@@ -123,11 +125,13 @@ export function clickhouseTarget(options: ClickhouseOptions): Target {
       }
       const requests: TargetRequest[] = [];
       for (const [name, chunks] of byTable) {
-        const params = new URLSearchParams(base);
+        const params = new URLSearchParams();
         params.set('query', `INSERT INTO ${name} FORMAT JSONEachRow`);
         // Fields a table has no column for (arp, nd, a tally's conn fields in a host table…) are left out, not an error.
         params.set('input_format_skip_unknown_fields', '1');
-        requests.push({ path: `?${params.toString()}`, headers: { ...headers }, body: await gzipAsync(Buffer.concat(chunks)) });
+        const body = Buffer.concat(chunks);
+        // The sender sends to the URL's path and query (?database=trk…) followed by this.
+        requests.push({ path: `${url.search === '' ? '?' : '&'}${params.toString()}`, headers: { ...headers }, body: gzipped ? await gzipAsync(body) : body });
       }
       return requests;
     },

@@ -42,10 +42,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** POST to the server; the status and the body. */
+/** POST to the server as trk-upload's sender does (the URL's path and query, then the request's path); the status and the body. */
 export function post(url: URL, path: string, headers: Record<string, string>, body: Buffer | string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const target = new URL(url.origin + url.pathname + path);
+    const target = new URL(url.origin + url.pathname + url.search + path);
     const req = request(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
