@@ -9,7 +9,8 @@
 process.env['TZ'] = 'UTC';
 
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -309,6 +310,29 @@ describe('ClickHouse target against clickhouse-server on loopback', { skip }, ()
     for (const name of ['top-talkers-pkt', 'alerts-per-sensor-hour', 'alert-kinds', 'last-stat']) {
       const text = await ch.query(namedQuery(queries, name).replaceAll('now()', `toDateTime(${end})`));
       assert.notEqual(text.trim(), '', name);
+    }
+  });
+
+  test("trk-upload --clickhouse 'trk.{type}' loads real trk output through its spool, every line once", async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'trk-upload-clickhouse-'));
+    try {
+      const url = `http://trk:s3cret@127.0.0.1:${ch.url.port}/`;
+      const upload = `node ${BIN('trk-upload')} --clickhouse 'trk.{type}' --sensor cli1 --spool ${spool} --batch-lines 3000 --max-wait 60 ${url}`;
+      const pipeline = `node ${BIN('trk-capture')} -r ${LAN_CAPTURE} | node ${BIN('trk-classify')} --net 10.10.0.0/16 2>/dev/null | ${upload} | wc -l`;
+      const { stdout, stderr } = await run('/bin/sh', ['-c', pipeline], { env: CHILD_ENV, timeout: 120_000 });
+      assert.equal(Number(stdout.trim()), out.classified.length, 'every line went on to standard output');
+      assert.doesNotMatch(stderr, /not delivered|cannot|rejected/i, stderr);
+      for (const [kind, expected] of [
+        ['pkt', count(out.classified, isType('pkt'))],
+        ['alert', count(out.classified, isText('ALERT'))],
+        ['stat', count(out.classified, isText('STAT'))],
+      ] as const) {
+        assert.equal(await scalar(`SELECT count() FROM trk.${kind} FINAL WHERE sensor = 'cli1'`), expected, kind);
+      }
+      // --batch-lines 3000 (a batch may also close early on --flush-interval)
+      assert.ok((await scalar(`SELECT uniqExact(batch) FROM trk.pkt FINAL WHERE sensor = 'cli1'`)) >= Math.ceil(out.classified.length / 3000));
+    } finally {
+      await rm(spool, { recursive: true, force: true });
     }
   });
 
