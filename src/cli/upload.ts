@@ -17,6 +17,7 @@ export const spec: CommandSpec = {
   summary: 'ship the lines that pass through to a central server (trk-collect or any NDJSON HTTP ingest) in batches, spooled on disk so none is lost; every line goes on unchanged',
   usage: [
     '[--sensor NAME] [--token-file FILE] [--only KIND[,KIND]] [--ignore KIND] [--batch-lines N] [--batch-bytes SIZE] [--flush-interval DURATION] [--spool DIR] URL',
+    '--clickhouse TABLE [options] http://USER:PASSWORD@HOST:8123/',
   ],
   options: [
     { long: 'sensor', type: 'string', arg: 'NAME', help: "this sensor's name, sent with every batch (default: the host name)", detail: 'Letters, digits, dot, dash and underscore, at most 64, starting with a letter or digit. trk-collect takes the name its token file gives the token over this one.' },
@@ -27,6 +28,11 @@ export const spec: CommandSpec = {
     { long: 'batch-lines', type: 'number', arg: 'N', min: 1, default: 10000, help: 'close a batch at N lines' },
     { long: 'batch-bytes', type: 'string', arg: 'SIZE', default: '1M', help: 'close a batch before it passes SIZE bytes (k, M, G suffixes: powers of 1024)', detail: 'A single line longer than SIZE makes a batch of its own. Lines longer than 1 MiB are passed on but not shipped (said on standard error).' },
     { long: 'flush-interval', type: 'string', arg: 'DURATION', default: '5s', help: 'close a batch DURATION after its first line (0: only by size), so quiet hours still ship within seconds' },
+    {
+      long: 'clickhouse', type: 'string', arg: 'TABLE',
+      help: "send to ClickHouse's HTTP interface as INSERT INTO TABLE FORMAT JSONEachRow; {type} in TABLE is the record kind (trk.{type})",
+      detail: 'URL is then the HTTP interface, http://USER:PASSWORD@HOST:8123/ (add ?database=DB for a TABLE without one). Every row gets sensor, batch and n; STAT and ALERT lines become stat and alert rows; other lines are not loaded. The tables are in contrib/clickhouse/schema.sql.',
+    },
     { long: 'compress', type: 'string', arg: 'METHOD', choices: ['gzip', 'none'], default: 'gzip', help: 'send the body gzip-compressed (Content-Encoding: gzip) or as it is' },
     { long: 'header', type: 'list', arg: "'NAME: VALUE'", help: 'add this header to every request, e.g. an API key an ingest wants (repeatable)' },
     { long: 'insecure', type: 'flag', help: "do not check the server's TLS certificate (NODE_EXTRA_CA_CERTS=FILE trusts a private CA instead)" },
@@ -45,6 +51,7 @@ export const spec: CommandSpec = {
     'trk-capture -i eth0 | trk-classify | trk-upload --only alert,stat,tally --token-file /etc/trk/token https://collector.example.net:8514/ingest > /dev/null',
     'trk-threshold -c /etc/ipband.conf eth0 | trk-upload --ignore pkt http://127.0.0.1:8514/ingest | trk-mail --to noc@example.net',
     'trk-upload --header "Authorization: ApiKey abc" --compress none https://logs.example.net:8080/ < alerts.log',
+    "trk-capture -i eth0 | trk-classify | trk-tally --tee | trk-upload --clickhouse 'trk.{type}' http://trk:secret@clickhouse.example.net:8123/ > /dev/null",
   ],
 };
 
@@ -88,6 +95,8 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the URL must be http:// or https://, not ${url.protocol}//`);
   if (url.hostname === '') throw new UsageError(`the URL '${positional[0]}' names no host`);
   const basic = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  // ClickHouse takes its user and password from the URL as its own headers (clickhouse.ts)
+  const urlWithCredentials = new URL(url.href);
   url.username = '';
   url.password = '';
 
@@ -107,6 +116,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     import('../upload/ndjson-target.js'),
     import('../capture/source.js'),
   ]);
+  const clickhouseTable = options.clickhouse as string | undefined;
   const note = (message: string): void => {
     if (!options.quiet) warn(COMMAND, message);
   };
@@ -153,6 +163,9 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   }
   const tokenFile = options['token-file'] as string | undefined;
   if (tokenFile !== undefined && options.token !== undefined) throw new UsageError('--token and --token-file do not go together: one token');
+  if (clickhouseTable !== undefined && (tokenFile !== undefined || options.token !== undefined)) {
+    throw new UsageError('ClickHouse takes no bearer token: put its user and password in the URL, http://USER:PASSWORD@HOST:8123/');
+  }
   let token: string | undefined = (options.token as string | undefined) ?? process.env['TRK_UPLOAD_TOKEN'] ?? undefined;
   if (token === '') token = undefined;
   if (tokenFile !== undefined) {
@@ -165,15 +178,26 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   if (process.stdin.isTTY) throw new UsageError('standard input is a terminal: pipe the lines in (trk-classify … | trk-upload URL)');
 
   // ---- the target: what a batch is sent as and what an answer means (the one place that chooses)
-  const target: Target = ndjson.ndjsonTarget({
-    url: url.href,
-    compress: ((options.compress as string | undefined) ?? 'gzip') as 'gzip' | 'none',
-    token: () => token,
-    ...(basic === undefined ? {} : { basic }),
-    headers,
-  });
+  const compress = ((options.compress as string | undefined) ?? 'gzip') as 'gzip' | 'none';
+  let target: Target;
+  if (clickhouseTable !== undefined) {
+    const clickhouse = await import('../upload/clickhouse.js');
+    try {
+      target = clickhouse.clickhouseTarget({ url: urlWithCredentials, table: clickhouseTable, sensor, compress, headers: Object.fromEntries(headers.map(([n, v]) => [n.toLowerCase(), v])), warn: note });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  } else {
+    target = ndjson.ndjsonTarget({
+      url: url.href,
+      compress,
+      token: () => token,
+      ...(basic === undefined ? {} : { basic }),
+      headers,
+    });
+  }
   /** Names the destination's spool directory: another target to the same URL gets another spool. */
-  const targetKey = 'ndjson';
+  const targetKey = clickhouseTable === undefined ? 'ndjson' : `clickhouse ${clickhouseTable}`;
   if (url.protocol === 'http:' && (token !== undefined || basic !== undefined) && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
     note(`the credentials go unencrypted over http:// to ${url.host}: use https:// across a network`);
   }
