@@ -14,4 +14,5 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   tally: () => import('./tally.js'),
   threshold: () => import('./threshold.js'),
   mail: () => import('./mail.js'),
+  collect: () => import('./collect.js'),
 };

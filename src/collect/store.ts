@@ -1,0 +1,397 @@
+/**
+ * Where an accepted batch goes before it is acknowledged.
+ *
+ * DirStore (--dir DIR), the durable store:
+ *
+ *   DIR/SENSOR/2026-11-24.ndjson       today's lines, as received (untagged), append-only
+ *   DIR/SENSOR/2026-11-23.ndjson.gz    an earlier day, compressed
+ *   DIR/SENSOR/.trk-batches            the ledger: "STREAM SEQ FILE OFFSET" per committed batch
+ *
+ * A batch commits thus: append its lines to today's file and fsync it, then
+ * append its ledger line and fsync that; only then is it acknowledged. The
+ * ledger is the truth: bytes in a day file beyond the last committed offset
+ * are a batch that was never acknowledged (the process died between the two
+ * fsyncs), and are cut off at start, so the uploader's resend is the only
+ * copy. The ledger also gives, per stream, the highest committed seq, from
+ * which duplicates are known after a restart. It is rewritten compacted
+ * (temporary file, fsync, rename) at start and at each new day.
+ *
+ * MemoryStore (no --dir): a batch is committed once its lines are handed to
+ * standard output; duplicates are known until the process ends.
+ *
+ * Both commit a sensor's batches one at a time in arrival order, and call
+ * `committed` inside that order, so standard output keeps it too.
+ */
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { SENSOR_NAME, type BatchId } from '../upload/protocol.js';
+import { MAX_STREAMS, SerialQueues, StreamMemory } from './dedupe.js';
+
+export interface CommitResult {
+  outcome: 'accepted' | 'duplicate';
+  /** Batches missing between the stream's last committed seq and this one. */
+  gap: number;
+}
+
+export interface BatchStore {
+  /** Commit `body` (validated whole lines) unless it is a duplicate; `committed` runs, in order, once it is. */
+  commit(sensor: string, id: BatchId, body: Buffer, committed: () => void): Promise<CommitResult>;
+  close(): Promise<void>;
+}
+
+/** The store could not take the batch (disk full, I/O error): nothing of it was kept; answer 503. */
+export class StoreError extends Error {}
+
+const LEDGER = '.trk-batches';
+const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.ndjson$/;
+const OLD_DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.ndjson(\.gz)?$/;
+/** A ledger line for a file whose bytes were there before any ledger (see recover()). */
+const NO_STREAM = '-';
+const DIR_MODE = 0o750;
+const FILE_MODE = 0o640;
+/**
+ * Written at explicit offsets, not O_APPEND: after a failed write that could
+ * not even be cut back, the next batch still starts at the committed length.
+ */
+const WRITE_AT = constants.O_WRONLY | constants.O_CREAT;
+
+/** YYYY-MM-DD in local time (TZ). */
+export function localDay(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** The local day `days` before `day`. */
+function daysBefore(day: string, days: number): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return localDay(new Date(y, m - 1, d - days, 12).getTime());
+}
+
+export class MemoryStore implements BatchStore {
+  private readonly queues = new SerialQueues();
+  private readonly memories = new Map<string, StreamMemory>();
+
+  commit(sensor: string, id: BatchId, _body: Buffer, committed: () => void): Promise<CommitResult> {
+    return this.queues.run(sensor, () => {
+      let memory = this.memories.get(sensor);
+      if (!memory) this.memories.set(sensor, (memory = new StreamMemory()));
+      const highest = memory.highest(id.stream);
+      if (highest !== undefined && id.seq <= highest) return { outcome: 'duplicate', gap: 0 };
+      committed();
+      memory.record(id.stream, id.seq);
+      return { outcome: 'accepted', gap: highest === undefined ? 0 : id.seq - highest - 1 };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.queues.idle();
+  }
+}
+
+interface LedgerEntry {
+  stream: string;
+  seq: number;
+  file: string;
+  offset: number;
+}
+
+/** One sensor's directory, open for appending. */
+interface SensorDir {
+  dir: string;
+  memory: StreamMemory;
+  ledger: FileHandle;
+  ledgerSize: number;
+  /** The day being written, and its file (undefined until the first batch of a run). */
+  day: string | undefined;
+  data: FileHandle | undefined;
+  /** Committed length of the day's file: where the next batch starts, and where a failed one is cut back to. */
+  dataSize: number;
+}
+
+export interface DirStoreOptions {
+  /** Delete day files older than this many days. */
+  keepDays?: number;
+  /** Warnings for the operator (stderr). */
+  warn: (message: string) => void;
+  /** Notes (stderr unless -q). */
+  note: (message: string) => void;
+  now?: () => number;
+}
+
+export class DirStore implements BatchStore {
+  private readonly queues = new SerialQueues();
+  private readonly sensors = new Map<string, SensorDir>();
+  private readonly now: () => number;
+  private housekeeping: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly root: string,
+    private readonly options: DirStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Open DIR: recover every sensor's files from its ledger, compress earlier days, apply --keep-days. */
+  static async open(root: string, options: DirStoreOptions): Promise<DirStore> {
+    const store = new DirStore(root, options);
+    await mkdir(root, { recursive: true, mode: DIR_MODE });
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (entry.isDirectory() && SENSOR_NAME.test(entry.name)) await store.load(entry.name);
+    }
+    await store.tidy(localDay(store.now()));
+    // a quiet sensor's day still ends: compress and expire once an hour even without batches
+    store.timer = setInterval(() => store.hourly(), 3600_000);
+    store.timer.unref();
+    return store;
+  }
+
+  commit(sensor: string, id: BatchId, body: Buffer, committed: () => void): Promise<CommitResult> {
+    return this.queues.run(sensor, async () => {
+      const s = this.sensors.get(sensor) ?? (await this.load(sensor));
+      const highest = s.memory.highest(id.stream);
+      if (highest !== undefined && id.seq <= highest) return { outcome: 'duplicate', gap: 0 };
+      // the clock may step back; the day never does, so an earlier day's file is never reopened while it is being compressed
+      const today = localDay(this.now());
+      if (s.day === undefined || today > s.day) await this.openDay(sensor, s, today);
+      const file = `${s.day}.ndjson`;
+      const offset = s.dataSize + body.length;
+      try {
+        await writeAll(s.data!, body, s.dataSize);
+        await s.data!.datasync();
+      } catch (e) {
+        await cutBack(s.data!, s.dataSize);
+        throw new StoreError(`cannot write ${join(s.dir, file)}: ${describe(e)}`);
+      }
+      const line = Buffer.from(`${id.stream} ${id.seq} ${file} ${offset}\n`);
+      try {
+        await writeAll(s.ledger, line, s.ledgerSize);
+        await s.ledger.datasync();
+      } catch (e) {
+        await cutBack(s.ledger, s.ledgerSize);
+        await cutBack(s.data!, s.dataSize);
+        throw new StoreError(`cannot write ${join(s.dir, LEDGER)}: ${describe(e)}`);
+      }
+      s.dataSize = offset;
+      s.ledgerSize += line.length;
+      s.memory.record(id.stream, id.seq);
+      committed();
+      return { outcome: 'accepted', gap: highest === undefined ? 0 : id.seq - highest - 1 };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.queues.idle();
+    await this.housekeeping;
+    for (const s of this.sensors.values()) {
+      // a failed write that could not be cut back at the time leaves bytes past the committed length
+      await s.data?.truncate(s.dataSize).catch(() => undefined);
+      await s.data?.close();
+      await s.ledger.close();
+    }
+    this.sensors.clear();
+  }
+
+  /** Read a sensor's ledger (creating the directory for a new sensor), cut torn writes, compact the ledger. */
+  private async load(sensor: string): Promise<SensorDir> {
+    const dir = join(this.root, sensor);
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    const ledgerPath = join(dir, LEDGER);
+    const names = await readdir(dir);
+    const dayFiles = names.filter((n) => DAY_FILE.test(n)).sort();
+    let entries: LedgerEntry[];
+    try {
+      entries = parseLedger(await readFile(ledgerPath, 'latin1'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // no ledger, yet files: they were not written by this version, or the
+      // ledger was removed; keep them as they are, whole
+      entries = [];
+      for (const name of dayFiles) entries.push({ stream: NO_STREAM, seq: 0, file: name, offset: (await stat(join(dir, name))).size });
+      if (dayFiles.length) this.options.warn(`${dir} has day files but no ${LEDGER}: taking them as they are`);
+    }
+    await this.recover(dir, dayFiles, entries.at(-1));
+    const memory = new StreamMemory();
+    for (const e of entries) if (e.stream !== NO_STREAM) memory.record(e.stream, Math.max(e.seq, memory.highest(e.stream) ?? 0));
+    await writeLedger(dir, compact(entries));
+    const ledger = await open(ledgerPath, WRITE_AT, FILE_MODE);
+    const s: SensorDir = { dir, memory, ledger, ledgerSize: (await ledger.stat()).size, day: undefined, data: undefined, dataSize: 0 };
+    this.sensors.set(sensor, s);
+    return s;
+  }
+
+  /** Cut back what the last commit wrote but did not record: bytes past the last offset, and any later day's file. */
+  private async recover(dir: string, dayFiles: string[], last: LedgerEntry | undefined): Promise<void> {
+    for (const name of dayFiles) {
+      const path = join(dir, name);
+      const size = (await stat(path)).size;
+      if (last === undefined || name > last.file) {
+        await unlink(path);
+        this.options.warn(`${path}: removed ${size} bytes of a batch that was never acknowledged (the sensor sends it again)`);
+      } else if (name === last.file && size > last.offset) {
+        await truncate(path, last.offset);
+        this.options.warn(`${path}: cut ${size - last.offset} bytes of a batch that was never acknowledged (the sensor sends it again)`);
+      } else if (name === last.file && size < last.offset) {
+        this.options.warn(`${path} is ${last.offset - size} bytes shorter than ${LEDGER} says: it was cut outside trk-collect`);
+      }
+    }
+  }
+
+  /** Start the day's file; earlier days are compressed (after the switch: nothing writes to them any more). */
+  private async openDay(sensor: string, s: SensorDir, day: string): Promise<void> {
+    const path = join(s.dir, `${day}.ndjson`);
+    const existed = await stat(path).then(() => true, () => false);
+    const data = await open(path, WRITE_AT, FILE_MODE).catch((e: unknown) => {
+      throw new StoreError(`cannot open ${path}: ${describe(e)}`);
+    });
+    if (!existed) await syncDir(s.dir);
+    const rotated = s.day !== undefined;
+    await s.data?.close();
+    s.data = data;
+    s.day = day;
+    s.dataSize = (await data.stat()).size;
+    if (rotated) {
+      // a new day: the ledger is rewritten short again
+      const entries = parseLedger(await readFile(join(s.dir, LEDGER), 'latin1'));
+      await writeLedger(s.dir, compact(entries));
+      await s.ledger.close();
+      s.ledger = await open(join(s.dir, LEDGER), WRITE_AT, FILE_MODE);
+      s.ledgerSize = (await s.ledger.stat()).size;
+      void this.tidy(day, sensor);
+    }
+  }
+
+  /** Compress days before `today` and delete those past --keep-days; one sensor or all. */
+  private tidy(today: string, only?: string): Promise<void> {
+    this.housekeeping = this.housekeeping.then(async () => {
+      const sensors = only !== undefined ? [only] : [...this.sensors.keys()];
+      for (const sensor of sensors) {
+        const s = this.sensors.get(sensor);
+        if (!s) continue;
+        // never a day the sensor may still be writing
+        const before = s.day !== undefined && s.day < today ? s.day : today;
+        try {
+          await this.tidySensor(s.dir, before);
+        } catch (e) {
+          this.options.warn(`cannot tidy ${s.dir}: ${describe(e)}`);
+        }
+      }
+    });
+    return this.housekeeping;
+  }
+
+  private async tidySensor(dir: string, before: string): Promise<void> {
+    const expired = this.options.keepDays === undefined ? undefined : daysBefore(localDay(this.now()), this.options.keepDays);
+    for (const name of (await readdir(dir)).sort()) {
+      const m = OLD_DAY_FILE.exec(name);
+      if (!m) continue;
+      const day = m[1]!;
+      const path = join(dir, name);
+      if (expired !== undefined && day < expired) {
+        await unlink(path);
+        this.options.note(`${path}: older than --keep-days ${this.options.keepDays}: deleted`);
+      } else if (!m[2] && day < before) {
+        await gzipFile(dir, name);
+      }
+    }
+  }
+
+  /** Once an hour: a sensor with no batch since midnight closes yesterday's file, so it can be compressed. */
+  private hourly(): void {
+    const today = localDay(this.now());
+    for (const [sensor, s] of this.sensors) {
+      if (s.day !== undefined && s.day < today) {
+        void this.queues.run(sensor, async () => {
+          if (s.day !== undefined && s.day < today && s.data) {
+            await s.data.close();
+            s.data = undefined;
+            s.day = undefined;
+          }
+        });
+      }
+    }
+    void this.queues.idle().then(() => this.tidy(today));
+  }
+}
+
+/** `STREAM SEQ FILE OFFSET` lines; a torn last line (a crash while writing it) is not an entry. */
+function parseLedger(text: string): LedgerEntry[] {
+  const entries: LedgerEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\d+) (\d{4}-\d{2}-\d{2}\.ndjson) (\d+)$/.exec(line);
+    if (m) entries.push({ stream: m[1]!, seq: Number(m[2]), file: m[3]!, offset: Number(m[4]) });
+  }
+  return entries;
+}
+
+/** The newest entry of each of the last MAX_STREAMS streams, in ledger order: the last entry stays last. */
+function compact(entries: LedgerEntry[]): LedgerEntry[] {
+  const latest = new Map<string, number>();
+  entries.forEach((e, i) => latest.set(e.stream, i));
+  const kept = [...latest.values()].sort((a, b) => a - b).slice(-MAX_STREAMS - 1);
+  return kept.map((i) => entries[i]!);
+}
+
+async function writeLedger(dir: string, entries: LedgerEntry[]): Promise<void> {
+  const temp = join(dir, `${LEDGER}.tmp`);
+  const f = await open(temp, 'w', FILE_MODE);
+  try {
+    await f.writeFile(entries.map((e) => `${e.stream} ${e.seq} ${e.file} ${e.offset}\n`).join(''));
+    await f.sync();
+  } finally {
+    await f.close();
+  }
+  await rename(temp, join(dir, LEDGER));
+  await syncDir(dir);
+}
+
+/** DAY.ndjson → DAY.ndjson.gz (a temporary file, fsync, rename), then the original goes. */
+async function gzipFile(dir: string, name: string): Promise<void> {
+  const source = join(dir, name);
+  const target = `${source}.gz`;
+  const temp = join(dir, `.${name}.gz.tmp`);
+  // the day's file was compressed before and written again (the clock stepped back): gzip members concatenate
+  const appendTo = await stat(target).then(() => true, () => false);
+  if (appendTo) await copyFile(target, temp);
+  await pipeline(createReadStream(source), createGzip(), createWriteStream(temp, { flags: appendTo ? 'a' : 'w', mode: FILE_MODE }));
+  const f = await open(temp, 'r+');
+  try {
+    await f.sync();
+  } finally {
+    await f.close();
+  }
+  await rename(temp, target);
+  await syncDir(dir);
+  await unlink(source);
+}
+
+async function writeAll(f: FileHandle, buf: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    const { bytesWritten } = await f.write(buf, done, buf.length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/** After a failed write: back to the committed length, so no part of the batch stays. */
+async function cutBack(f: FileHandle, size: number): Promise<void> {
+  await f.truncate(size).catch(() => undefined);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+function describe(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code ?? err.message ?? String(e);
+}
+
