@@ -12,8 +12,9 @@
  *   400  the batch is not lines: the body names the line reason "bad_lines"
  *   503  the store cannot write it (disk full)           reason "busy"
  *   200  {"accepted":N} once durable; {"duplicate":true} when it already was
- * A refusal before the body is read closes the connection, so a large body
- * is not read for nothing.
+ * A refusal before the whole body is read closes the connection after the
+ * answer, reading and dropping at most 1 MiB or 1 s more of the body (so the
+ * client reads the answer, not a reset).
  */
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { gunzip } from 'node:zlib';
@@ -109,9 +110,9 @@ export class Collector {
     try {
       sensor = this.sensorOf(req);
       const id = parseBatchId(header(req, HEADER_BATCH));
-      if (!id) throw new Refusal(400, `${HEADER_BATCH} must be STREAM/SEQ (see trk-collect(1)), not '${header(req, HEADER_BATCH) ?? ''}'`, 'bad_request');
+      if (!id) throw new Refusal(400, `${shown(HEADER_BATCH)} must be STREAM/SEQ (see trk-collect(1)), not '${header(req, HEADER_BATCH) ?? ''}'`, 'bad_request');
       const linesText = header(req, HEADER_LINES);
-      if (linesText !== undefined && !/^\d{1,15}$/.test(linesText)) throw new Refusal(400, `${HEADER_LINES} must be a number, not '${linesText}'`, 'bad_request');
+      if (linesText !== undefined && !/^\d{1,15}$/.test(linesText)) throw new Refusal(400, `${shown(HEADER_LINES)} must be a number, not '${linesText}'`, 'bad_request');
       const encoding = (header(req, 'content-encoding') ?? 'identity').trim().toLowerCase();
       if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
         throw new Refusal(415, `Content-Encoding ${encoding} is not taken: gzip or none`, 'bad_request', { 'Accept-Encoding': 'gzip, identity' });
@@ -148,14 +149,8 @@ export class Collector {
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
       this.o.metrics.reject(sensor, e.reason);
-      const unread = !req.readableEnded;
-      if (unread) {
-        // the body is not wanted: say so and close rather than read it all
-        res.shouldKeepAlive = false;
-        req.resume();
-      }
+      if (!req.readableEnded) lingeringClose(req, res);
       answer(res, e.status, `${e.message}\n`, e.status === 401 ? { ...e.headers, 'WWW-Authenticate': 'Bearer realm="trk-collect"' } : e.headers);
-      if (unread) res.on('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
     }
   }
 
@@ -170,10 +165,50 @@ export class Collector {
       return sensor;
     }
     if (claimed === undefined || !SENSOR_NAME.test(claimed)) {
-      throw new Refusal(400, `${HEADER_SENSOR} must name the sensor (letters, digits, . _ -; at most 64), not '${claimed ?? ''}'`, 'bad_request');
+      throw new Refusal(400, `${shown(HEADER_SENSOR)} must name the sensor (letters, digits, . _ -; at most 64), not '${claimed ?? ''}'`, 'bad_request');
     }
     return claimed;
   }
+}
+
+/** After a refusal, how much more of an unwanted body is read and dropped, and how long until the connection is cut. */
+const DROP_MAX_BYTES = 1024 * 1024;
+const DROP_MAX_MS = 1000;
+
+/**
+ * The body of a refused request is not wanted, but a client still sending
+ * it when the connection closes gets a reset, and may lose the answer with
+ * it (and retry a batch it should set aside). So: answer, close our side
+ * only, and read and drop what still comes for a moment (a "lingering
+ * close"), then stop reading, and cut the connection when the moment is
+ * over rather than read a huge body to its end.
+ */
+function lingeringClose(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  let dropped = 0;
+  const cut = (): void => {
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, DROP_MAX_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    // enough read for nothing: stop reading (the client stalls on a full window, and reads the answer), and cut at the timer
+    if (dropped > DROP_MAX_BYTES) req.pause();
+  });
+  req.resume();
+  res.shouldKeepAlive = false;
+  // Node ends a connection that is not kept alive with destroySoon(), which
+  // closes the reading side too: half-close instead, the timer cuts the rest
+  socket.destroySoon = function (this: typeof socket): void {
+    if (this.writable) this.end();
+  };
+}
+
+/** A header's name as people write it, for messages. */
+function shown(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
