@@ -534,3 +534,100 @@ test('usage errors exit 2 with one line: bad --listen, --cert without --key, unr
     });
   });
 });
+
+test('standard output backed up past 64 MiB: new batches get 503 with Retry-After, and are taken once the reader catches up', async () => {
+  const c = await start(['-q']);
+  c.child.stdout!.pause();
+  try {
+    const line = 'b'.repeat(1023) + '\n';
+    const batch = zlib.gzipSync(Buffer.from(line.repeat(15 * 1024)));
+    let busy: Answer | undefined;
+    for (let seq = 1; seq <= 8 && !busy; seq++) {
+      const a = await post(c.port, { sensor: 'gw1', batch: `bp/${seq}`, body: batch, gzip: false, headers: { 'Content-Encoding': 'gzip' } });
+      if (a.status === 503) busy = a;
+      else assert.equal(a.status, 200, a.body);
+    }
+    assert.ok(busy, 'never busy');
+    assert.equal(busy.headers['retry-after'], '1');
+    assert.match((await get(c.port, '/metrics')).body, /trk_collect_rejects_total\{sensor="gw1",reason="busy"\} 1/);
+    c.child.stdout!.resume();
+    let after: Answer | undefined;
+    for (let i = 0; i < 100 && after?.status !== 200; i++) {
+      after = await post(c.port, { sensor: 'gw1', batch: 'bp/99', body: 'after\n' });
+      if (after.status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(after?.status, 200);
+  } finally {
+    assert.equal(await c.stop(), 0, c.stderr());
+  }
+});
+
+test('standard output closed (| head): without --dir trk-collect exits 0; with --dir it goes on storing', async () => {
+  const alone = await start(['-q']);
+  alone.child.stdout!.destroy();
+  for (let seq = 1; seq <= 50; seq++) {
+    const a = await post(alone.port, { sensor: 'gw1', batch: `p/${seq}`, body: 'x\n' }).catch(() => undefined);
+    if (!a || a.status !== 200) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(await Promise.race([alone.exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), 0, alone.stderr());
+
+  const dir = tmpdir();
+  const stored = await start(['-q', '--dir', dir]);
+  stored.child.stdout!.destroy();
+  try {
+    for (let seq = 1; seq <= 5; seq++) {
+      const a = await post(stored.port, { sensor: 'gw1', batch: `p/${seq}`, body: `${seq}\n` });
+      assert.equal(a.status, 200, a.body);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(fs.readFileSync(dayFile(dir, 'gw1'), 'utf8'), '1\n2\n3\n4\n5\n');
+  } finally {
+    assert.equal(await stored.stop(), 0, stored.stderr());
+  }
+});
+
+const tmpfsSkip = ((): string | false => {
+  if (process.getuid?.() !== 0) return 'mounting a small tmpfs to fill needs root';
+  const probe = tmpdir();
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
+  if (r.status !== 0) return `cannot mount a tmpfs here: ${r.stderr.toString().trim()}`;
+  spawnSync('umount', [probe]);
+  return false;
+})();
+
+test('a full disk: the batch gets 503 and a warning, nothing of it stays; once there is room it is taken', { skip: tmpfsSkip }, async () => {
+  const dir = tmpdir();
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status, 0);
+  const filler = path.join(dir, 'filler');
+  let c: Running | undefined;
+  try {
+    c = await start(['-q', '--dir', dir]);
+    const batch = ('f'.repeat(99) + '\n').repeat(400); // 40 000 bytes
+    let accepted = 0;
+    let full: Answer | undefined;
+    fs.writeFileSync(filler, Buffer.alloc(120 * 1024));
+    for (let seq = 1; seq <= 10 && !full; seq++) {
+      const a = await post(c.port, { sensor: 'gw1', batch: `full/${seq}`, body: batch });
+      if (a.status === 503) full = a;
+      else {
+        assert.equal(a.status, 200, a.body);
+        accepted++;
+      }
+    }
+    assert.ok(full, 'the disk never filled');
+    assert.ok(full.headers['retry-after']);
+    assert.match(c.stderr(), /gw1: batch full\/\d+ refused for now: cannot write .*ENOSPC/);
+    assert.equal(fs.statSync(dayFile(dir, 'gw1')).size, accepted * batch.length);
+    fs.rmSync(filler);
+    const again = await post(c.port, { sensor: 'gw1', batch: `full/${accepted + 1}`, body: batch });
+    assert.deepEqual(JSON.parse(again.body), { accepted: 400 });
+    assert.equal(fs.readFileSync(dayFile(dir, 'gw1'), 'utf8'), batch.repeat(accepted + 1));
+    const ledger = fs.readFileSync(path.join(dir, 'gw1', '.trk-batches'), 'utf8').trim().split('\n');
+    assert.equal(ledger.length, accepted + 1);
+    assert.equal(ledger.at(-1), `full ${accepted + 1} ${TODAY}.ndjson ${(accepted + 1) * batch.length}`);
+  } finally {
+    if (c) assert.equal(await c.stop(), 0, c.stderr());
+    spawnSync('umount', [dir]);
+  }
+});
