@@ -156,3 +156,66 @@ test('DirStore: at local midnight batches go to the new day, the old one is gzip
   assert.deepEqual(warnings, []);
   assert.equal(localDay(clock), '2026-11-24');
 });
+
+test('Collector in-process: batches held at once are bounded (503 busy), and Expect: 100-continue gets its refusal before the body', async () => {
+  const { Collector } = await import('../src/collect/server.js');
+  const { MemoryStore } = await import('../src/collect/store.js');
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const written: string[] = [];
+  const collector = new Collector({
+    store: new MemoryStore(),
+    tokens: () => parseTokens('abcdefghijklmnop gw1\n', 'tokens'),
+    maxBatchBytes: 1024 * 1024,
+    maxHeldBytes: 100_000,
+    metrics: new Metrics(),
+    output: { write: (sensor, body) => written.push(`${sensor}:${body}`), busy: () => false },
+    warn: () => undefined,
+  });
+  const server = http.createServer(collector.handle);
+  server.on('checkContinue', collector.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const raw = (text: string): Promise<{ socket: import('node:net').Socket; first: Promise<string> }> =>
+    new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(text);
+        const first = new Promise<string>((r) => socket.once('data', (d) => r(d.toString('latin1'))));
+        resolve({ socket, first });
+      });
+      socket.on('error', () => undefined);
+    });
+  try {
+    // a slow 80 000-byte batch holds its bytes while it trickles in ...
+    const slow = await raw('POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abcdefghijklmnop\r\nX-Trk-Batch: s/1\r\nContent-Length: 80000\r\n\r\n' + 'a'.repeat(60_000));
+    await new Promise((r) => setTimeout(r, 100));
+    // ... so another as big must wait its turn
+    const second = await raw('POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abcdefghijklmnop\r\nX-Trk-Batch: t/1\r\nContent-Length: 80000\r\nExpect: 100-continue\r\n\r\n');
+    const busy = await second.first;
+    assert.match(busy, /^HTTP\/1\.1 503 /);
+    assert.match(busy, /Retry-After: 1/i);
+    second.socket.destroy();
+    slow.socket.end('a'.repeat(19_999) + '\n');
+    assert.match(await slow.first, /^HTTP\/1\.1 200 [^]*\{"accepted":1\}/);
+    assert.equal(written.length, 1);
+    // a bad token with Expect: 100-continue: 401 at once, no 100 Continue, the body never sent
+    const refused = await raw('POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nX-Trk-Batch: u/1\r\nContent-Length: 500000\r\nExpect: 100-continue\r\n\r\n');
+    assert.match(await refused.first, /^HTTP\/1\.1 401 /);
+    refused.socket.destroy();
+    // and once the slow one is done, a big batch is taken again
+    const again = await raw('POST /ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abcdefghijklmnop\r\nX-Trk-Batch: t/1\r\nContent-Length: 80000\r\nExpect: 100-continue\r\n\r\n');
+    assert.match(await again.first, /^HTTP\/1\.1 100 Continue/);
+    const answer = new Promise<string>((r) => {
+      let text = '';
+      again.socket.on('data', (d) => {
+        text += d.toString('latin1');
+        if (text.includes('accepted')) r(text);
+      });
+    });
+    again.socket.end('b'.repeat(79_999) + '\n');
+    assert.match(await answer, /^HTTP\/1\.1 200 [^]*\{"accepted":1\}/);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});

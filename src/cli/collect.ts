@@ -163,8 +163,12 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const metrics = new metricsMod.Metrics();
   const collector = new serverMod.Collector({ store, tokens: () => tokens, maxBatchBytes, metrics, output, warn: say });
   const serverOptions = { connectionsCheckingInterval: serverMod.SERVER_TIMEOUTS.connectionsCheckingInterval };
-  const server = tls ? https.createServer({ ...serverOptions, ...tls }, collector.handle) : http.createServer(serverOptions, collector.handle);
+  const server = tls
+    ? https.createServer({ ...serverOptions, ...tls, handshakeTimeout: serverMod.SERVER_TIMEOUTS.handshakeTimeout }, collector.handle)
+    : http.createServer(serverOptions, collector.handle);
   serverMod.tuneServer(server);
+  // Expect: 100-continue: a batch refused on its headers (token, size) is answered before its body is sent
+  server.on('checkContinue', collector.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => {

@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { gunzip } from 'node:zlib';
-import { HEADER_BATCH, HEADER_LINES, HEADER_SENSOR, SENSOR_NAME, formatBatchId, parseBatchId } from '../upload/protocol.js';
+import { HEADER_BATCH, HEADER_LINES, HEADER_SENSOR, SENSOR_NAME, formatBatchId, parseBatchId, type BatchId } from '../upload/protocol.js';
 import type { Metrics, RejectReason } from './metrics.js';
 import { StoreError, type BatchStore } from './store.js';
 import { bearerToken, type Tokens } from './tokens.js';
@@ -35,11 +35,16 @@ export interface CollectorOptions {
   /** The tokens in force now (SIGHUP replaces them), or undefined: anyone may post. */
   tokens(): Tokens | undefined;
   maxBatchBytes: number;
+  /** The most batch bytes (received and inflated) held at once across all requests; past it, 503. */
+  maxHeldBytes?: number;
   metrics: Metrics;
   output: LineSinkOut;
   warn(message: string): void;
   now?: () => number;
 }
+
+/** 256 MiB: sixteen batches of the largest default size in flight at once. */
+const DEFAULT_MAX_HELD = 256 * 1024 * 1024;
 
 /** Timeouts that cut off a slow or stuck client without holding the others up. */
 export const SERVER_TIMEOUTS = {
@@ -48,6 +53,8 @@ export const SERVER_TIMEOUTS = {
   keepAliveTimeout: 5_000,
   /** How often Node checks the two above (its default, 30 s, would let a slow-loris client stay 40 s). */
   connectionsCheckingInterval: 1_000,
+  /** For HTTPS: the TLS handshake (Node's default is 2 minutes). */
+  handshakeTimeout: 10_000,
   maxConnections: 1024,
 };
 
@@ -74,6 +81,8 @@ export class Collector {
   private readonly now: () => number;
   /** Requests being handled: shutdown waits for them. */
   readonly inFlight = new Set<Promise<void>>();
+  /** Bytes of bodies and inflated batches held right now, across all requests. */
+  private held = 0;
 
   constructor(private readonly o: CollectorOptions) {
     this.now = o.now ?? Date.now;
@@ -122,36 +131,58 @@ export class Collector {
       const declared = Number(header(req, 'content-length') ?? 0);
       if (declared > max) throw new Refusal(413, `the body is ${declared} bytes; at most ${max} are taken (--max-batch-bytes)`, 'too_large');
 
-      const body = await readBody(req, max);
-      if (body === undefined) return; // the client went away mid-body: nothing committed, nobody to answer
-      const raw = encoding === 'identity' ? body : await inflate(body, max);
-      const checked = validateBatch(raw, linesText === undefined ? undefined : Number(linesText));
-      if (!checked.ok) throw new Refusal(400, checked.message, 'bad_lines');
-
-      let result;
+      const heldLimit = this.o.maxHeldBytes ?? DEFAULT_MAX_HELD;
+      // many sensors posting big batches at once must not take all the memory: the late ones wait their turn
+      if (this.held + Math.max(declared, 0) > heldLimit) throw new Refusal(503, 'too many batches at once: try again', 'busy', { 'Retry-After': '1' });
+      if (header(req, 'expect')?.toLowerCase() === '100-continue') res.writeContinue();
+      let holding = 0;
+      const hold = (n: number): void => {
+        holding += n;
+        this.held += n;
+      };
       try {
-        result = await this.o.store.commit(sensor, id, raw, () => this.o.output.write(sensor, raw));
-      } catch (e) {
-        if (!(e instanceof StoreError)) throw e;
-        this.o.warn(`${sensor}: batch ${formatBatchId(id)} refused for now: ${e.message}`);
-        throw new Refusal(503, 'the store cannot take the batch now: try again', 'busy', { 'Retry-After': '10' });
+        const body = await readBody(req, max, hold);
+        if (body === undefined) return; // the client went away mid-body: nothing committed, nobody to answer
+        let raw = body;
+        if (encoding !== 'identity') {
+          raw = await inflate(body, max);
+          hold(raw.length);
+        }
+        await this.commit(res, sensor, id, raw, linesText);
+      } finally {
+        this.held -= holding;
       }
-      if (result.outcome === 'duplicate') {
-        this.o.metrics.duplicate(sensor, this.now());
-        return answer(res, 200, '{"duplicate":true}\n', { 'Content-Type': 'application/json' });
-      }
-      this.o.metrics.accepted(sensor, checked.lines, raw.length, this.now());
-      if (result.gap > 0) {
-        this.o.metrics.gap(sensor);
-        this.o.warn(`${sensor}: ${result.gap} batches of stream ${id.stream} before ${id.seq} never came (the uploader's spool cap dropped them?)`);
-      }
-      return answer(res, 200, `{"accepted":${checked.lines}}\n`, { 'Content-Type': 'application/json' });
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
       this.o.metrics.reject(sensor, e.reason);
       if (!req.readableEnded) lingeringClose(req, res);
       answer(res, e.status, `${e.message}\n`, e.status === 401 ? { ...e.headers, 'WWW-Authenticate': 'Bearer realm="trk-collect"' } : e.headers);
     }
+  }
+
+  /** Check the batch whole, commit it, answer. */
+  private async commit(res: ServerResponse, sensor: string, id: BatchId, raw: Buffer, linesText: string | undefined): Promise<void> {
+    const checked = validateBatch(raw, linesText === undefined ? undefined : Number(linesText));
+    if (!checked.ok) throw new Refusal(400, checked.message, 'bad_lines');
+
+    let result;
+    try {
+      result = await this.o.store.commit(sensor, id, raw, () => this.o.output.write(sensor, raw));
+    } catch (e) {
+      if (!(e instanceof StoreError)) throw e;
+      this.o.warn(`${sensor}: batch ${formatBatchId(id)} refused for now: ${e.message}`);
+      throw new Refusal(503, 'the store cannot take the batch now: try again', 'busy', { 'Retry-After': '10' });
+    }
+    if (result.outcome === 'duplicate') {
+      this.o.metrics.duplicate(sensor, this.now());
+      return answer(res, 200, '{"duplicate":true}\n', { 'Content-Type': 'application/json' });
+    }
+    this.o.metrics.accepted(sensor, checked.lines, raw.length, this.now());
+    if (result.gap > 0) {
+      this.o.metrics.gap(sensor);
+      this.o.warn(`${sensor}: ${result.gap} batches of stream ${id.stream} before ${id.seq} never came (the uploader's spool cap dropped them?)`);
+    }
+    return answer(res, 200, `{"accepted":${checked.lines}}\n`, { 'Content-Type': 'application/json' });
   }
 
   /** The sensor a request writes as: its token's, or (without --tokens) the one it names. */
@@ -222,7 +253,7 @@ function answer(res: ServerResponse, status: number, body: string, headers: Reco
 }
 
 /** The whole body, or undefined when the client went away before its end; a Refusal (413) past `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, max: number, hold: (bytes: number) => void): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -233,6 +264,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
         reject(new Refusal(413, `the body is over ${max} bytes (--max-batch-bytes)`, 'too_large'));
         return;
       }
+      hold(chunk.length);
       chunks.push(chunk);
     };
     const onEnd = (): void => {

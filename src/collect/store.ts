@@ -151,7 +151,12 @@ export class DirStore implements BatchStore {
 
   commit(sensor: string, id: BatchId, body: Buffer, committed: () => void): Promise<CommitResult> {
     return this.queues.run(sensor, async () => {
-      const s = this.sensors.get(sensor) ?? (await this.load(sensor));
+      const s =
+        this.sensors.get(sensor) ??
+        (await this.load(sensor).catch((e: unknown) => {
+          // too many open files, a full disk, a directory made unwritable: refused for now, said
+          throw new StoreError(`cannot open ${join(this.root, sensor)}: ${describe(e)}`);
+        }));
       const highest = s.memory.highest(id.stream);
       if (highest !== undefined && id.seq <= highest) return { outcome: 'duplicate', gap: 0 };
       // the clock may step back; the day never does, so an earlier day's file is never reopened while it is being compressed
