@@ -155,6 +155,20 @@ test('DirStore: at local midnight batches go to the new day, the old one is gzip
   await store.close();
   assert.deepEqual(warnings, []);
   assert.equal(localDay(clock), '2026-11-24');
+
+  // the clock steps back a day across a restart: the later day's file, committed, stays whole
+  clock -= 86400_000;
+  store = await DirStore.open(dir, options);
+  assert.deepEqual(await put('back', 1, 'stepped back\n'), { outcome: 'accepted', gap: 0 });
+  await store.close();
+  fs.appendFileSync(path.join(dir, 'gw1', '2026-11-24.ndjson'), 'torn');
+  clock += 86400_000;
+  store = await DirStore.open(dir, options);
+  await store.close();
+  assert.match(fs.readFileSync(path.join(dir, 'gw1', '2026-11-24.ndjson'), 'utf8'), /^after midnight\nlater\n0\n1\n[^]*\n299\n$/);
+  assert.match(warnings.join('\n'), /2026-11-24\.ndjson: cut 4 bytes/);
+  // the stepped-back batch went to the 23rd, which had been compressed: a second gzip member
+  assert.equal(zlib.gunzipSync(fs.readFileSync(`${day1}.gz`)).toString(), 'before midnight\nstepped back\n');
 });
 
 test('Collector in-process: batches held at once are bounded (503 busy), and Expect: 100-continue gets its refusal before the body', async () => {

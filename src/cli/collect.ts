@@ -140,17 +140,24 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const out = new outputMod.LineOutput(process.stdout);
   const tags = new Map<string, import('../collect/tag.js').SensorTags>();
   let stopping: (() => void) | undefined;
+  /** Standard output failed (not a closed pipe: EIO, a full disk behind a redirection): said once, then as if closed. */
+  let outFailed = false;
   const output = {
     write(sensor: string, body: Buffer): void {
-      if (noStdout || out.closed) return;
+      if (noStdout || out.closed || outFailed) return;
       let t = tags.get(sensor);
       if (!t) tags.set(sensor, (t = tagMod.sensorTags(sensor)));
-      tagMod.writeTagged(out, t, body);
-      out.flush();
+      try {
+        tagMod.writeTagged(out, t, body);
+        out.flush();
+      } catch (e) {
+        outFailed = true;
+        say(`cannot write to standard output: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}${dir === undefined ? ': stopping' : `: the lines go on to ${dir} only`}`);
+      }
     },
     busy(): boolean {
       if (noStdout) return false;
-      if (out.closed) {
+      if (out.closed || outFailed) {
         // the reader went away (`| head`): with a store the lines are still kept; without, there is nowhere to put them
         if (dir === undefined) stopping?.();
         return dir === undefined;

@@ -219,29 +219,40 @@ export class DirStore implements BatchStore {
       for (const name of dayFiles) entries.push({ stream: NO_STREAM, seq: 0, file: name, offset: (await stat(join(dir, name))).size });
       if (dayFiles.length) this.options.warn(`${dir} has day files but no ${LEDGER}: taking them as they are`);
     }
-    await this.recover(dir, dayFiles, entries.at(-1));
+    await this.recover(dir, dayFiles, entries);
     const memory = new StreamMemory();
     for (const e of entries) if (e.stream !== NO_STREAM) memory.record(e.stream, Math.max(e.seq, memory.highest(e.stream) ?? 0));
-    await writeLedger(dir, compact(entries));
+    await writeLedger(dir, compact(entries, new Set((await readdir(dir)).filter((n) => DAY_FILE.test(n)))));
     const ledger = await open(ledgerPath, WRITE_AT, FILE_MODE);
     const s: SensorDir = { dir, memory, ledger, ledgerSize: (await ledger.stat()).size, day: undefined, data: undefined, dataSize: 0 };
     this.sensors.set(sensor, s);
     return s;
   }
 
-  /** Cut back what the last commit wrote but did not record: bytes past the last offset, and any later day's file. */
-  private async recover(dir: string, dayFiles: string[], last: LedgerEntry | undefined): Promise<void> {
+  /**
+   * Cut back what a commit wrote but did not record: a day file's bytes past
+   * its last ledger offset, or a whole day file newer than every entry (the
+   * first batch of a day). A file older than that with no entry is left
+   * alone: its entries went with a ledger that was removed.
+   */
+  private async recover(dir: string, dayFiles: string[], entries: LedgerEntry[]): Promise<void> {
+    const committed = new Map<string, number>();
+    for (const e of entries) committed.set(e.file, e.offset);
+    const newest = entries.reduce<string | undefined>((max, e) => (max === undefined || e.file > max ? e.file : max), undefined);
     for (const name of dayFiles) {
       const path = join(dir, name);
       const size = (await stat(path)).size;
-      if (last === undefined || name > last.file) {
-        await unlink(path);
-        this.options.warn(`${path}: removed ${size} bytes of a batch that was never acknowledged (the sensor sends it again)`);
-      } else if (name === last.file && size > last.offset) {
-        await truncate(path, last.offset);
-        this.options.warn(`${path}: cut ${size - last.offset} bytes of a batch that was never acknowledged (the sensor sends it again)`);
-      } else if (name === last.file && size < last.offset) {
-        this.options.warn(`${path} is ${last.offset - size} bytes shorter than ${LEDGER} says: it was cut outside trk-collect`);
+      const offset = committed.get(name);
+      if (offset === undefined) {
+        if (newest === undefined || name > newest) {
+          await unlink(path);
+          this.options.warn(`${path}: removed ${size} bytes of a batch that was never acknowledged (the sensor sends it again)`);
+        }
+      } else if (size > offset) {
+        await truncate(path, offset);
+        this.options.warn(`${path}: cut ${size - offset} bytes of a batch that was never acknowledged (the sensor sends it again)`);
+      } else if (size < offset) {
+        this.options.warn(`${path} is ${offset - size} bytes shorter than ${LEDGER} says: it was cut outside trk-collect`);
       }
     }
   }
@@ -262,7 +273,7 @@ export class DirStore implements BatchStore {
     if (rotated) {
       // a new day: the ledger is rewritten short again
       const entries = parseLedger(await readFile(join(s.dir, LEDGER), 'latin1'));
-      await writeLedger(s.dir, compact(entries));
+      await writeLedger(s.dir, compact(entries, new Set((await readdir(s.dir)).filter((n) => DAY_FILE.test(n)))));
       await s.ledger.close();
       s.ledger = await open(join(s.dir, LEDGER), WRITE_AT, FILE_MODE);
       s.ledgerSize = (await s.ledger.stat()).size;
@@ -333,12 +344,21 @@ function parseLedger(text: string): LedgerEntry[] {
   return entries;
 }
 
-/** The newest entry of each of the last MAX_STREAMS streams, in ledger order: the last entry stays last. */
-function compact(entries: LedgerEntry[]): LedgerEntry[] {
-  const latest = new Map<string, number>();
-  entries.forEach((e, i) => latest.set(e.stream, i));
-  const kept = [...latest.values()].sort((a, b) => a - b).slice(-MAX_STREAMS - 1);
-  return kept.map((i) => entries[i]!);
+/**
+ * What the ledger must keep: the newest entry of each of the last
+ * MAX_STREAMS streams (dedupe), and of each uncompressed day file still
+ * there (its committed length, for recover()), in ledger order.
+ */
+function compact(entries: LedgerEntry[], dayFiles: Set<string>): LedgerEntry[] {
+  const byStream = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  entries.forEach((e, i) => {
+    byStream.set(e.stream, i);
+    byFile.set(e.file, i);
+  });
+  const kept = new Set([...byStream.values()].sort((a, b) => a - b).slice(-MAX_STREAMS - 1));
+  for (const [file, i] of byFile) if (dayFiles.has(file)) kept.add(i);
+  return [...kept].sort((a, b) => a - b).map((i) => entries[i]!);
 }
 
 async function writeLedger(dir: string, entries: LedgerEntry[]): Promise<void> {
