@@ -175,6 +175,24 @@ test('a gzip batch is stored as sent and written tagged; the same batch id again
   }
 });
 
+const noIpv6 = await new Promise<string | false>((resolve) => {
+  const probe = net.createServer();
+  probe.once('error', (e: NodeJS.ErrnoException) => resolve(`no IPv6 loopback here: ${e.code}`));
+  probe.listen(0, '::1', () => probe.close(() => resolve(false)));
+});
+
+test('--listen [::1]:0 takes IPv6 and says so in the URL form', { skip: noIpv6 }, async () => {
+  const c = await start(['--listen', '[::1]:0', '-q']);
+  try {
+    assert.match(c.stderr(), /^trk-collect: listening on http:\/\/\[::1\]:\d+$/m);
+    const a = await request(c.port, { host: '::1', method: 'POST', path: '/ingest', headers: { 'X-Trk-Sensor': 'v6', 'X-Trk-Batch': 'six/1' } }, Buffer.from('over v6\n'));
+    assert.equal(a.status, 200, a.body);
+    await waitUntil(() => c.stdout().toString() === 'sensor=v6 over v6\n', () => `stdout: ${c.stdout()}`);
+  } finally {
+    assert.equal(await c.stop(), 0, c.stderr());
+  }
+});
+
 test('/healthz and /metrics: counters per sensor move with batches, duplicates, gaps and refusals', async () => {
   const c = await start(['-q']);
   try {
