@@ -70,7 +70,7 @@ export function parseListen(text: string): { host: string; port: number } | unde
 }
 
 async function main({ options, positional }: ParsedArgs): Promise<number> {
-  if (positional.length) throw new UsageError(`trk-collect takes no arguments; unexpected '${positional[0]}'`);
+  if (positional.length) throw new UsageError(`options only, no arguments: unexpected '${positional[0]}'`);
   const listenText = (options.listen as string | undefined) ?? DEFAULT_LISTEN;
   const listen = parseListen(listenText);
   if (!listen) throw new UsageError(`--listen takes [ADDR:]PORT, e.g. 0.0.0.0:8514 or [::1]:8514, not '${listenText}'`);
