@@ -233,3 +233,30 @@ test('Collector in-process: batches held at once are bounded (503 busy), and Exp
     server.close();
   }
 });
+
+test('DirStore recovery: a ledger line cut short is no entry; a day both compressed and not (a crash between rename and unlink) is not compressed twice', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trk-collect-recover-'));
+  const sensorDir = path.join(dir, 'gw1');
+  fs.mkdirSync(sensorDir);
+  const today = localDay(Date.now());
+  // batch a/2 was written (10 bytes in all) but its ledger line stopped at "1" of "10": not acknowledged
+  fs.writeFileSync(path.join(sensorDir, `${today}.ndjson`), 'first\nnot\n');
+  fs.writeFileSync(path.join(sensorDir, '.trk-batches'), `a 1 ${today}.ndjson 6\na 2 ${today}.ndjson 1`);
+  fs.writeFileSync(path.join(sensorDir, '2026-01-02.ndjson'), 'old day\n');
+  fs.writeFileSync(path.join(sensorDir, '2026-01-02.ndjson.gz'), zlib.gzipSync('old day\n'));
+  // and one written again after it was compressed: a second member
+  fs.writeFileSync(path.join(sensorDir, '2026-01-03.ndjson'), 'more\n');
+  fs.writeFileSync(path.join(sensorDir, '2026-01-03.ndjson.gz'), zlib.gzipSync('first part\n'));
+  const warnings: string[] = [];
+  const store = await DirStore.open(dir, { warn: (m) => warnings.push(m), note: () => undefined });
+  assert.equal(fs.readFileSync(path.join(sensorDir, `${today}.ndjson`), 'utf8'), 'first\n');
+  assert.match(warnings.join('\n'), /cut 4 bytes/);
+  assert.deepEqual(await store.commit('gw1', { stream: 'a', seq: 2 }, Buffer.from('again\n'), () => undefined), { outcome: 'accepted', gap: 0 });
+  await store.close();
+  assert.equal(fs.readFileSync(path.join(sensorDir, `${today}.ndjson`), 'utf8'), 'first\nagain\n');
+  assert.equal(fs.existsSync(path.join(sensorDir, '2026-01-02.ndjson')), false);
+  assert.equal(zlib.gunzipSync(fs.readFileSync(path.join(sensorDir, '2026-01-02.ndjson.gz'))).toString(), 'old day\n');
+  assert.equal(zlib.gunzipSync(fs.readFileSync(path.join(sensorDir, '2026-01-03.ndjson.gz'))).toString(), 'first part\nmore\n');
+  // the torn line was dropped at start (compacted), and the resent batch recorded after it
+  assert.equal(fs.readFileSync(path.join(sensorDir, '.trk-batches'), 'utf8'), `a 1 ${today}.ndjson 6\na 2 ${today}.ndjson 12\n`);
+});

@@ -26,7 +26,7 @@ import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { crc32, createGzip } from 'node:zlib';
 import { SENSOR_NAME, type BatchId } from '../upload/protocol.js';
 import { MAX_STREAMS, SerialQueues, StreamMemory } from './dedupe.js';
 
@@ -151,41 +151,58 @@ export class DirStore implements BatchStore {
 
   commit(sensor: string, id: BatchId, body: Buffer, committed: () => void): Promise<CommitResult> {
     return this.queues.run(sensor, async () => {
-      const s =
-        this.sensors.get(sensor) ??
-        (await this.load(sensor).catch((e: unknown) => {
-          // too many open files, a full disk, a directory made unwritable: refused for now, said
-          throw new StoreError(`cannot open ${join(this.root, sensor)}: ${describe(e)}`);
-        }));
-      const highest = s.memory.highest(id.stream);
-      if (highest !== undefined && id.seq <= highest) return { outcome: 'duplicate', gap: 0 };
-      // the clock may step back; the day never does, so an earlier day's file is never reopened while it is being compressed
-      const today = localDay(this.now());
-      if (s.day === undefined || today > s.day) await this.openDay(sensor, s, today);
-      const file = `${s.day}.ndjson`;
-      const offset = s.dataSize + body.length;
       try {
-        await writeAll(s.data!, body, s.dataSize);
-        await s.data!.datasync();
+        return await this.commitNow(sensor, id, body, committed);
       } catch (e) {
-        await cutBack(s.data!, s.dataSize);
-        throw new StoreError(`cannot write ${join(s.dir, file)}: ${describe(e)}`);
+        // after a failure the ledger on disk is the truth: the sensor is read again from it for the next batch
+        if (e instanceof StoreError) await this.forget(sensor);
+        throw e;
       }
-      const line = Buffer.from(`${id.stream} ${id.seq} ${file} ${offset}\n`);
-      try {
-        await writeAll(s.ledger, line, s.ledgerSize);
-        await s.ledger.datasync();
-      } catch (e) {
-        await cutBack(s.ledger, s.ledgerSize);
-        await cutBack(s.data!, s.dataSize);
-        throw new StoreError(`cannot write ${join(s.dir, LEDGER)}: ${describe(e)}`);
-      }
-      s.dataSize = offset;
-      s.ledgerSize += line.length;
-      s.memory.record(id.stream, id.seq);
-      committed();
-      return { outcome: 'accepted', gap: highest === undefined ? 0 : id.seq - highest - 1 };
     });
+  }
+
+  private async forget(sensor: string): Promise<void> {
+    const s = this.sensors.get(sensor);
+    this.sensors.delete(sensor);
+    await s?.data?.close().catch(() => undefined);
+    await s?.ledger.close().catch(() => undefined);
+  }
+
+  private async commitNow(sensor: string, id: BatchId, body: Buffer, committed: () => void): Promise<CommitResult> {
+    const s =
+      this.sensors.get(sensor) ??
+      (await this.load(sensor).catch((e: unknown) => {
+        // too many open files, a full disk, a directory made unwritable: refused for now, said
+        throw new StoreError(`cannot open ${join(this.root, sensor)}: ${describe(e)}`);
+      }));
+    const highest = s.memory.highest(id.stream);
+    if (highest !== undefined && id.seq <= highest) return { outcome: 'duplicate', gap: 0 };
+    // the clock may step back; the day never does, so an earlier day's file is never reopened while it is being compressed
+    const today = localDay(this.now());
+    if (s.day === undefined || today > s.day) await this.openDay(sensor, s, today);
+    const file = `${s.day}.ndjson`;
+    const offset = s.dataSize + body.length;
+    try {
+      await writeAll(s.data!, body, s.dataSize);
+      await s.data!.datasync();
+    } catch (e) {
+      await cutBack(s.data!, s.dataSize);
+      throw new StoreError(`cannot write ${join(s.dir, file)}: ${describe(e)}`);
+    }
+    const line = Buffer.from(`${id.stream} ${id.seq} ${file} ${offset}\n`);
+    try {
+      await writeAll(s.ledger, line, s.ledgerSize);
+      await s.ledger.datasync();
+    } catch (e) {
+      await cutBack(s.ledger, s.ledgerSize);
+      await cutBack(s.data!, s.dataSize);
+      throw new StoreError(`cannot write ${join(s.dir, LEDGER)}: ${describe(e)}`);
+    }
+    s.dataSize = offset;
+    s.ledgerSize += line.length;
+    s.memory.record(id.stream, id.seq);
+    committed();
+    return { outcome: 'accepted', gap: highest === undefined ? 0 : id.seq - highest - 1 };
   }
 
   async close(): Promise<void> {
@@ -271,12 +288,21 @@ export class DirStore implements BatchStore {
     s.day = day;
     s.dataSize = (await data.stat()).size;
     if (rotated) {
-      // a new day: the ledger is rewritten short again
-      const entries = parseLedger(await readFile(join(s.dir, LEDGER), 'latin1'));
-      await writeLedger(s.dir, compact(entries, new Set((await readdir(s.dir)).filter((n) => DAY_FILE.test(n)))));
-      await s.ledger.close();
-      s.ledger = await open(join(s.dir, LEDGER), WRITE_AT, FILE_MODE);
-      s.ledgerSize = (await s.ledger.stat()).size;
+      // a new day: the ledger is rewritten short again (or stays long, if that fails: it is still whole)
+      try {
+        const entries = parseLedger(await readFile(join(s.dir, LEDGER), 'latin1'));
+        await writeLedger(s.dir, compact(entries, new Set((await readdir(s.dir)).filter((n) => DAY_FILE.test(n)))));
+      } catch (e) {
+        this.options.warn(`cannot compact ${join(s.dir, LEDGER)}: ${describe(e)}`);
+      }
+      // by its name again: the rename may have replaced the file under the old handle
+      await s.ledger.close().catch(() => undefined);
+      try {
+        s.ledger = await open(join(s.dir, LEDGER), WRITE_AT, FILE_MODE);
+        s.ledgerSize = (await s.ledger.stat()).size;
+      } catch (e) {
+        throw new StoreError(`cannot open ${join(s.dir, LEDGER)}: ${describe(e)}`);
+      }
       void this.tidy(day, sensor);
     }
   }
@@ -334,10 +360,13 @@ export class DirStore implements BatchStore {
   }
 }
 
-/** `STREAM SEQ FILE OFFSET` lines; a torn last line (a crash while writing it) is not an entry. */
+/** `STREAM SEQ FILE OFFSET` lines; a torn last line (a crash or a full disk while writing it) is not an entry. */
 function parseLedger(text: string): LedgerEntry[] {
   const entries: LedgerEntry[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  // what follows the last newline is a line whose write did not finish: its batch was never acknowledged
+  lines.pop();
+  for (const line of lines) {
     const m = /^(\S+) (\d+) (\d{4}-\d{2}-\d{2}\.ndjson) (\d+)$/.exec(line);
     if (m) entries.push({ stream: m[1]!, seq: Number(m[2]), file: m[3]!, offset: Number(m[4]) });
   }
@@ -379,9 +408,13 @@ async function gzipFile(dir: string, name: string): Promise<void> {
   const source = join(dir, name);
   const target = `${source}.gz`;
   const temp = join(dir, `.${name}.gz.tmp`);
-  // the day's file was compressed before and written again (the clock stepped back): gzip members concatenate
   const appendTo = await stat(target).then(() => true, () => false);
-  if (appendTo) await copyFile(target, temp);
+  if (appendTo) {
+    // compressed already, and the process died before removing the original
+    if (await isLastMember(target, source)) return unlink(source);
+    // or written again after it was compressed (the clock stepped back): gzip members concatenate
+    await copyFile(target, temp);
+  }
   await pipeline(createReadStream(source), createGzip(), createWriteStream(temp, { flags: appendTo ? 'a' : 'w', mode: FILE_MODE }));
   const f = await open(temp, 'r+');
   try {
@@ -392,6 +425,27 @@ async function gzipFile(dir: string, name: string): Promise<void> {
   await rename(temp, target);
   await syncDir(dir);
   await unlink(source);
+}
+
+/** Whether the last member of the gzip file `gz` holds exactly `source` (its trailer's CRC-32 and length). */
+async function isLastMember(gz: string, source: string): Promise<boolean> {
+  const f = await open(gz, 'r');
+  let trailer: Buffer;
+  try {
+    const size = (await f.stat()).size;
+    if (size < 18) return false;
+    trailer = Buffer.alloc(8);
+    await f.read(trailer, 0, 8, size - 8);
+  } finally {
+    await f.close();
+  }
+  let crc = 0;
+  let length = 0;
+  for await (const chunk of createReadStream(source)) {
+    crc = crc32(chunk as Buffer, crc);
+    length += (chunk as Buffer).length;
+  }
+  return trailer.readUInt32LE(0) === crc && trailer.readUInt32LE(4) === length % 2 ** 32;
 }
 
 async function writeAll(f: FileHandle, buf: Buffer, position: number): Promise<void> {
