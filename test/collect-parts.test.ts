@@ -260,3 +260,20 @@ test('DirStore recovery: a ledger line cut short is no entry; a day both compres
   // the torn line was dropped at start (compacted), and the resent batch recorded after it
   assert.equal(fs.readFileSync(path.join(sensorDir, '.trk-batches'), 'utf8'), `a 1 ${today}.ndjson 6\na 2 ${today}.ndjson 12\n`);
 });
+
+test('DirStore: a sensor that goes quiet still has its day closed and compressed by the hourly round', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trk-collect-quiet-'));
+  let clock = new Date(2026, 10, 24, 22, 0, 0).getTime();
+  const store = await DirStore.open(dir, { warn: () => undefined, note: () => undefined, now: () => clock });
+  await store.commit('quiet', { stream: 'q', seq: 1 }, Buffer.from('last words\n'), () => undefined);
+  await store.hourly();
+  assert.equal(fs.readFileSync(path.join(dir, 'quiet', '2026-11-24.ndjson'), 'utf8'), 'last words\n');
+  clock += 4 * 3600_000;
+  await store.hourly();
+  assert.equal(zlib.gunzipSync(fs.readFileSync(path.join(dir, 'quiet', '2026-11-24.ndjson.gz'))).toString(), 'last words\n');
+  assert.equal(fs.existsSync(path.join(dir, 'quiet', '2026-11-24.ndjson')), false);
+  // and the next batch starts the new day
+  await store.commit('quiet', { stream: 'q', seq: 2 }, Buffer.from('back\n'), () => undefined);
+  await store.close();
+  assert.equal(fs.readFileSync(path.join(dir, 'quiet', '2026-11-25.ndjson'), 'utf8'), 'back\n');
+});

@@ -144,7 +144,7 @@ export class DirStore implements BatchStore {
     }
     await store.tidy(localDay(store.now()));
     // a quiet sensor's day still ends: compress and expire once an hour even without batches
-    store.timer = setInterval(() => store.hourly(), 3600_000);
+    store.timer = setInterval(() => void store.hourly(), 3600_000);
     store.timer.unref();
     return store;
   }
@@ -342,21 +342,25 @@ export class DirStore implements BatchStore {
     }
   }
 
-  /** Once an hour: a sensor with no batch since midnight closes yesterday's file, so it can be compressed. */
-  private hourly(): void {
+  /** Once an hour (and from tests): a sensor with no batch since midnight closes yesterday's file, so it can be compressed. */
+  hourly(): Promise<void> {
     const today = localDay(this.now());
+    const closing: Promise<unknown>[] = [];
     for (const [sensor, s] of this.sensors) {
       if (s.day !== undefined && s.day < today) {
-        void this.queues.run(sensor, async () => {
-          if (s.day !== undefined && s.day < today && s.data) {
-            await s.data.close();
-            s.data = undefined;
-            s.day = undefined;
-          }
-        });
+        closing.push(
+          this.queues.run(sensor, async () => {
+            if (s.day !== undefined && s.day < today && s.data) {
+              await s.data.close();
+              s.data = undefined;
+              s.day = undefined;
+            }
+          }),
+        );
       }
     }
-    void this.queues.idle().then(() => this.tidy(today));
+    // only these closes are waited for: under steady load the queues are never all idle at once
+    return Promise.allSettled(closing).then(() => this.tidy(today));
   }
 }
 
