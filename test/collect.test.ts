@@ -658,3 +658,29 @@ test('a full disk: the batch gets 503 and a warning, nothing of it stays; once t
     spawnSync('umount', [dir]);
   }
 });
+
+test('trk-collect | trk-mail: an ALERT line from a sensor is mailed with its sensor', async () => {
+  const collector = spawn(process.execPath, [BIN('trk-collect'), '--listen', '127.0.0.1:0', '-q'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const mail = spawn(process.execPath, [BIN('trk-mail'), '--to', 'noc@example.net', '--dry-run', '--every', '0', '-q'], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  collector.stdout!.pipe(mail.stdin!);
+  let err = '';
+  let mailErr = '';
+  let mailOut = '';
+  collector.stderr!.on('data', (d: Buffer) => (err += d));
+  mail.stderr!.on('data', (d: Buffer) => (mailErr += d));
+  mail.stdout!.on('data', (d: Buffer) => (mailOut += d));
+  const mailDone = new Promise<number | null>((r) => mail.on('close', (code) => r(code)));
+  const collectorDone = new Promise<number | null>((r) => collector.on('close', (code) => r(code)));
+  await waitUntil(() => /:(\d+)\n/.test(err), () => err);
+  const port = Number(/:(\d+)\n/.exec(err)![1]);
+  const lines = '{"type":"pkt","ts":1,"len":60,"caplen":60}\n2026-11-24 09:42:15 ALERT TCP synflood dst=10.10.1.20,syns=201\n';
+  assert.equal((await post(port, { sensor: 'campus-gw', batch: 'm/1', body: lines })).status, 200);
+  await waitUntil(() => mailErr.includes('synflood'), () => `no mail yet: ${mailErr}`);
+  collector.kill('SIGTERM');
+  assert.equal(await collectorDone, 0);
+  assert.equal(await mailDone, 0, mailErr);
+  // trk-mail passes the tagged lines on, and its mail names the sensor
+  assert.equal(mailOut, '{"sensor":"campus-gw","type":"pkt","ts":1,"len":60,"caplen":60}\nsensor=campus-gw 2026-11-24 09:42:15 ALERT TCP synflood dst=10.10.1.20,syns=201\n');
+  assert.match(mailErr, /^Subject: .*TCP synflood/m);
+  assert.match(mailErr, /sensor=campus-gw dst=10\.10\.1\.20 syns=201/);
+});

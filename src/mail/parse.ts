@@ -40,7 +40,24 @@ export function parseEventLine(buf: Buffer, start: number, end: number): MailEve
   if (first === OPEN_BRACE) return parseRecord(buf, start, end);
   if (first >= DIGIT_0 && first <= DIGIT_9) return parseMachineLine(buf, start, end);
   if (first === OPEN_BRACKET) return parseHumanLine(buf, start, end);
+  if (first === LETTER_S && startsWith(buf, start, end, SENSOR_PREFIX)) return parseTaggedLine(buf, start, end);
   return undefined;
+}
+
+/**
+ * `sensor=NAME ` and an ALERT line in either text form, as trk-collect
+ * writes the lines of many sensors: the sensor becomes the alert's first
+ * detail, so the digest tells (and counts) the same alert from two sensors
+ * apart. (A record gets a "sensor" field instead, which is a detail anyway.)
+ */
+function parseTaggedLine(buf: Buffer, start: number, end: number): MailEvent | typeof MALFORMED | undefined {
+  const space = buf.subarray(start, end).indexOf(SPACE);
+  if (space < 0) return undefined;
+  const event = parseEventLine(buf, start + space + 1, end);
+  if (event === undefined || event === MALFORMED || event.type !== 'alert') return event;
+  event.details.unshift(['sensor', buf.toString('utf8', start + SENSOR_PREFIX.length, start + space)]);
+  event.line = buf.toString('utf8', start, end);
+  return event;
 }
 
 const CR = 0x0d;
@@ -51,6 +68,8 @@ const DASH = 0x2d;
 const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
+const LETTER_S = 0x73;
+const SENSOR_PREFIX = Buffer.from('sensor=');
 const CLOSE_BRACKET = 0x5d;
 
 // ---------------------------------------------------------------------------
