@@ -53,14 +53,14 @@ function collect(): { out: LineOutput; text: () => string } {
 
 test('writeTagged: records get a first "sensor" field, other lines a sensor= word; line-kind still reads them', () => {
   const { out, text } = collect();
-  const body = '{"type":"alert","kind":"x"}\n{ }\n{"sensor":"up","type":"stat"}\n2026-11-24 10:00:00 ALERT ARP wrongnet a=1\n\n' + 'long '.repeat(40) + '\n';
+  const body = '{"type":"alert","kind":"x"}\n{ }\n{"sensor":"up","type":"stat"}\n2026-11-24 10:00:00 ALERT ARP wrongnet a=1\n\n' + 'long '.repeat(40) + '\nsensor=up 2026-11-24 10:00:00 STAT arp=1\n';
   writeTagged(out, sensorTags('gw-1.campus'), Buffer.from(body));
   const tagged = text();
   assert.equal(
     tagged,
     '{"sensor":"gw-1.campus","type":"alert","kind":"x"}\n{"sensor":"gw-1.campus" }\n{"sensor":"up","type":"stat"}\n' +
       'sensor=gw-1.campus 2026-11-24 10:00:00 ALERT ARP wrongnet a=1\nsensor=gw-1.campus \n' +
-      'sensor=gw-1.campus ' + 'long '.repeat(40) + '\n',
+      'sensor=gw-1.campus ' + 'long '.repeat(40) + '\nsensor=up 2026-11-24 10:00:00 STAT arp=1\n',
   );
   const lines = tagged.split('\n').slice(0, 4).map((l) => Buffer.from(l));
   assert.deepEqual(lines.map((b) => lineKind(b, 0, b.length)), ['alert', 'other', 'stat', 'alert']);

@@ -4,9 +4,10 @@
  * the other commands, awk and jq.
  *
  *   {"type":"stat",…}                  → {"sensor":"gw1","type":"stat",…}
- *   {"sensor":"gw1",…}                 → as it is (already tagged upstream)
+ *   {"sensor":"gw1",…}                 → as it is (tagged upstream: a collector's output sent on)
  *   {}                                 → {"sensor":"gw1"}
  *   2026-11-22 09:42:04 ALERT …        → sensor=gw1 2026-11-22 09:42:04 ALERT …
+ *   sensor=gw1 …                       → as it is, likewise
  *   anything else, an empty line too   → sensor=gw1 …
  *
  * src/io/line-kind.ts reads both tagged forms.
@@ -17,6 +18,7 @@ const NEWLINE = 0x0a;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const ALREADY_TAGGED = Buffer.from('{"sensor":');
+const TEXT_TAGGED = Buffer.from('sensor=');
 
 export interface SensorTags {
   /** `{"sensor":"NAME",` — replaces a record's opening brace. */
@@ -42,7 +44,7 @@ export function writeTagged(out: LineOutput, tags: SensorTags, body: Buffer): vo
     let end = body.indexOf(NEWLINE, start);
     if (end < 0) end = body.length;
     if (body[start] === OPEN_BRACE) {
-      if (isAlreadyTagged(body, start, end)) {
+      if (startsWith(body, start, end, ALREADY_TAGGED)) {
         out.copyLine(body, start, end);
       } else {
         let next = start + 1;
@@ -52,6 +54,8 @@ export function writeTagged(out: LineOutput, tags: SensorTags, body: Buffer): vo
         out.pos += prefix.copy(out.buf, out.pos);
         out.copyLine(body, start + 1, end);
       }
+    } else if (startsWith(body, start, end, TEXT_TAGGED)) {
+      out.copyLine(body, start, end);
     } else {
       out.reserve(tags.text.length + end - start + 1);
       out.pos += tags.text.copy(out.buf, out.pos);
@@ -61,8 +65,8 @@ export function writeTagged(out: LineOutput, tags: SensorTags, body: Buffer): vo
   }
 }
 
-function isAlreadyTagged(body: Buffer, start: number, end: number): boolean {
-  if (end - start < ALREADY_TAGGED.length) return false;
-  for (let i = 0; i < ALREADY_TAGGED.length; i++) if (body[start + i] !== ALREADY_TAGGED[i]) return false;
+function startsWith(body: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (body[start + i] !== prefix[i]) return false;
   return true;
 }
