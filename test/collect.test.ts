@@ -426,6 +426,12 @@ test('HTTPS with --cert and --key; SIGHUP loads a renewed certificate', async ()
   } finally {
     assert.equal(await c.stop(), 0, c.stderr());
   }
+  // a key that is not the certificate's is a usage error, said at start
+  const otherKey = path.join(dir, 'other.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', otherKey], { stdio: 'ignore' });
+  const mismatch = spawnSync(process.execPath, [BIN('trk-collect'), '--listen', '127.0.0.1:0', '--cert', cert, '--key', otherKey], { env: ENV, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(mismatch.status, 2, mismatch.stderr);
+  assert.match(mismatch.stderr, /^trk-collect: cannot use --cert .*cert\.pem with --key .*other\.pem: /);
 });
 
 test('SIGKILL after an ack: after a restart the batch is there, and sent again it is a duplicate', async () => {

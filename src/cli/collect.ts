@@ -105,6 +105,24 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     if (!options.quiet) say(message);
   };
 
+  // ---- TLS
+  const readPem = (file: string, what: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new UsageError(`cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const tls = certFile !== undefined ? { cert: readPem(certFile, 'certificate'), key: readPem(keyFile!, 'key') } : undefined;
+  if (tls) {
+    try {
+      (await import('node:tls')).createSecureContext(tls);
+    } catch (e) {
+      // not PEM, or a key that is not the certificate's: said before anything else
+      throw new UsageError(`cannot use --cert ${certFile} with --key ${keyFile}: ${(e as Error).message}`);
+    }
+  }
+
   // ---- who may post
   let tokens: import('../collect/tokens.js').Tokens | undefined;
   const readTokens = (): import('../collect/tokens.js').Tokens => {
@@ -119,16 +137,6 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   } else note('no --tokens: any client that reaches the port may post, as any sensor it names');
-
-  // ---- TLS
-  const readPem = (file: string, what: string): Buffer => {
-    try {
-      return fs.readFileSync(file);
-    } catch (e) {
-      throw new UsageError(`cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
-  const tls = certFile !== undefined ? { cert: readPem(certFile, 'certificate'), key: readPem(keyFile!, 'key') } : undefined;
 
   // ---- the store and standard output
   let store: import('../collect/store.js').BatchStore;
@@ -170,9 +178,15 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const metrics = new metricsMod.Metrics();
   const collector = new serverMod.Collector({ store, tokens: () => tokens, maxBatchBytes, metrics, output, warn: say });
   const serverOptions = { connectionsCheckingInterval: serverMod.SERVER_TIMEOUTS.connectionsCheckingInterval };
-  const server = tls
-    ? https.createServer({ ...serverOptions, ...tls, handshakeTimeout: serverMod.SERVER_TIMEOUTS.handshakeTimeout }, collector.handle)
-    : http.createServer(serverOptions, collector.handle);
+  let server: import('node:http').Server;
+  try {
+    server = tls
+      ? https.createServer({ ...serverOptions, ...tls, handshakeTimeout: serverMod.SERVER_TIMEOUTS.handshakeTimeout }, collector.handle)
+      : http.createServer(serverOptions, collector.handle);
+  } catch (e) {
+    // not PEM, or a key that is not the certificate's
+    throw new UsageError(`cannot use --cert ${certFile} with --key ${keyFile}: ${(e as Error).message}`);
+  }
   serverMod.tuneServer(server);
   // Expect: 100-continue: a batch refused on its headers (token, size) is answered before its body is sent
   server.on('checkContinue', collector.handle);
