@@ -15,4 +15,5 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   threshold: () => import('./threshold.js'),
   mail: () => import('./mail.js'),
   upload: () => import('./upload.js'),
+  collect: () => import('./collect.js'),
 };
