@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateLanCapture } from './gen-capture.js';
 import { generateSubnetCapture } from './gen-subnets.js';
+import { uploadOnce, type UploadRun } from './bench-upload.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA_DIR = path.join(REPO, 'bench-data');
@@ -38,6 +39,8 @@ const TRK_TALLY = path.join(REPO, 'bin', 'trk-tally.js');
 const TRK_THRESHOLD = path.join(REPO, 'bin', 'trk-threshold.js');
 const TRK_MAIL = path.join(REPO, 'bin', 'trk-mail.js');
 const SPLIT2 = path.join(REPO, 'dist', 'scripts', 'bench-split2.js');
+const TRK_UPLOAD = path.join(REPO, 'bin', 'trk-upload.js');
+const TRK_COLLECT = path.join(REPO, 'bin', 'trk-collect.js');
 /** issue 5: trk-threshold's subnet table on a million distinct /24s, bounded and (as ipband's) not. */
 const SUBNETS = 1_000_000;
 /** ipband's defaults, and iptrk's alarms all on, for trk-threshold's throughput rows. */
@@ -312,6 +315,8 @@ async function main(): Promise<number> {
   let subnetsAllOverUnbounded: Row | undefined;
   let mailRow: Row | undefined;
   let split2Row: Row | undefined;
+  let uploadRow: Row | undefined;
+  let collectorCpuRow: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -363,6 +368,21 @@ async function main(): Promise<number> {
       split2Row = await measure('cat | split2 in Node (bench-split2)', ['bash', '-c', `cat ${quote(records)} | ${quote(node)} ${quote(SPLIT2)}`], runs, packets);
       rows.push(mailRow, split2Row);
       fs.rmSync(spool, { recursive: true, force: true });
+      // issue 7: the same lines from one sensor to the collector on loopback, gzip on the wire, stored with fsync
+      if (fs.existsSync(TRK_UPLOAD) && fs.existsSync(TRK_COLLECT)) {
+        const label = 'trk-upload → trk-collect, loopback, gzip';
+        try {
+          const timings: UploadRun[] = [];
+          for (let i = 0; i < runs; i++) timings.push(await uploadOnce(node, TRK_UPLOAD, TRK_COLLECT, records));
+          process.stderr.write(`  ${label}: ${timings.map((t) => t.seconds.toFixed(2)).join(' ')} s\n`);
+          uploadRow = { label, packets, medianSeconds: median(timings.map((t) => t.seconds)) };
+          collectorCpuRow = { label: '  trk-collect CPU time (user + system)', packets, medianSeconds: median(timings.map((t) => t.collectorCpuSeconds)) };
+          rows.push(uploadRow, collectorCpuRow);
+        } catch (err) {
+          rows.push({ label, packets, crashed: true, note: `failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 140) });
+          crashed = true;
+        }
+      }
     }
   } else {
     console.log(`trk-capture: ${ready}; timing the stand-in (reader + output, no decoding) in its place`);
@@ -434,6 +454,9 @@ async function main(): Promise<number> {
     { label: 'trk-threshold --read ÷ tcpdump -nn (pkts/s)', value: thresholdRow && tcpdumpText ? ratio(thresholdRow, tcpdumpText) : undefined, target: '', ok: undefined },
     { label: 'trk-threshold, alarms on ÷ tcpdump -nn -q (pkts/s)', value: thresholdAlarmsRow && ratio(thresholdAlarmsRow, tcpdumpQ), target: '', ok: undefined },
     verdictFor('trk-mail pass-through ÷ cat | split2 (lines/s)', mailRow && split2Row && ratio(mailRow, split2Row), TARGET_MAIL_VS_SPLIT2),
+    { label: 'trk-upload → trk-collect ÷ cat | split2 (lines/s)', value: uploadRow && split2Row && ratio(uploadRow, split2Row), target: '', ok: undefined },
+    // how much of a core the collector needs for a sensor's lines, against the time Node takes just to pass them through
+    { label: 'cat | split2 wall ÷ trk-collect CPU (same lines)', value: collectorCpuRow && split2Row && ratio(collectorCpuRow, split2Row), target: '', ok: undefined },
     {
       label: `peak RSS ${fmtInt(subnetCount)} subnets, unbounded ÷ bounded`,
       value: subnetsBounded?.maxRssKiB && subnetsUnbounded?.maxRssKiB ? subnetsUnbounded.maxRssKiB / subnetsBounded.maxRssKiB : undefined,
