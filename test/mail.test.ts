@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { BIN, LAN_CAPTURE, noCorpus } from './helpers/paths.js';
+import { awkwardInput } from './helpers/awkward-input.js';
 import { waitUntil } from './helpers/netns.js';
 
 const ENV = { ...process.env, TZ: 'UTC' };
@@ -63,14 +64,7 @@ function lanAlerts(): Buffer {
 }
 
 test('the pass-through is the input byte for byte: records, alerts, binary, overlong lines, no final newline', () => {
-  const parts = [
-    '{"type":"pkt","ts":1,"len":60}\n',
-    '2026-11-22 09:42:15 ALERT TCP synflood dst=10.10.1.20,syns=201\n',
-    'x'.repeat(2 * 1024 * 1024) + '\n',
-    Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0a, 0x0d, 0x0a]).toString('latin1'),
-    'no newline at the end',
-  ];
-  const input = Buffer.from(parts.join(''), 'latin1');
+  const input = awkwardInput();
   const dir = tmpdir();
   const r = mail(['--to', 'noc@example.net', '--dry-run', '--every', '0'], input);
   assert.equal(r.code, 0, r.stderr);

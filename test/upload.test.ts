@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN } from './helpers/paths.js';
+import { awkwardInput } from './helpers/awkward-input.js';
 import { waitUntil } from './helpers/netns.js';
 import { freePort, startIngestServer, type IngestServer } from './helpers/ingest-server.js';
 import { parseSize } from '../src/cli/upload.js';
@@ -102,14 +103,7 @@ test('the pass-through is the input byte for byte, and the shipped body decodes 
   const server = await startIngestServer();
   const spool = tmpdir();
   try {
-    const parts = [
-      '{"type":"pkt","ts":1,"len":60}\n',
-      '2026-11-22 09:42:15 ALERT TCP synflood dst=10.10.1.20,syns=201\n',
-      'x'.repeat(2 * 1024 * 1024) + '\n',
-      Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0a, 0x0d, 0x0a]).toString('latin1'),
-      'no newline at the end',
-    ];
-    const input = Buffer.from(parts.join(''), 'latin1');
+    const input = awkwardInput();
     const r = await upload(base(spool, url(server)), input);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.equals(input), 'stdout differs from stdin');

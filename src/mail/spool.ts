@@ -14,8 +14,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { RetryingSender } from '../io/retrying-sender.js';
+import { defaultStateDir } from '../io/state-dir.js';
 import type { DeliveryResult, OutgoingMail, Transport } from './types.js';
 
 const SUFFIX = '.mail';
@@ -25,11 +26,7 @@ const HEADER_MAX = 64 * 1024;
 
 /** Where the spool lives unless the command is told otherwise. */
 export function defaultSpoolDir(): string {
-  if (process.getuid?.() === 0) return '/var/spool/trk-mail';
-  const xdg = process.env['XDG_STATE_HOME'];
-  // the XDG spec says a relative path is invalid and is to be ignored
-  const state = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state');
-  return join(state, 'trk', 'mail-spool');
+  return defaultStateDir('trk-mail', 'mail-spool');
 }
 
 /** A spooled message as list() tells of it: its envelope and when it was queued, not its body. */
@@ -190,21 +187,11 @@ export interface DelivererOptions {
   jitter?: number;
 }
 
-export class Deliverer {
-  private running = false;
-  private kickedWhileRunning = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private delay: number;
-  /** The reason of the outage being waited out, undefined while delivery goes well. */
-  private outage: string | undefined;
-  private readonly emptyWaiters = new Set<() => void>();
-  private closed = false;
-  private readonly minBackoff: number;
-  private readonly maxBackoff: number;
-  private readonly jitter: number;
+export class Deliverer extends RetryingSender {
   /** Messages accepted by the transport, and moved to failed/, since this Deliverer started. */
   delivered = 0;
   failed = 0;
+  protected override readonly spoolDir: string;
 
   constructor(
     private readonly spool: Spool,
@@ -212,44 +199,17 @@ export class Deliverer {
     private readonly warn: (message: string) => void,
     o: DelivererOptions = {},
   ) {
-    this.minBackoff = o.minBackoffMs ?? 1000;
-    this.maxBackoff = o.maxBackoffMs ?? 5 * 60_000;
-    this.jitter = o.jitter ?? 0.2;
-    this.delay = this.minBackoff;
-  }
-
-  /**
-   * Try the spooled messages now, unless a pass is under way or the oldest
-   * is waiting for its retry (then the newcomer waits behind it). Returns at
-   * once; delivery runs in the background.
-   */
-  kick(): void {
-    if (this.closed || this.retryTimer !== undefined) return;
-    if (this.running) {
-      // a message put while a pass is under way: look again when it ends
-      this.kickedWhileRunning = true;
-      return;
-    }
-    this.running = true;
-    this.kickedWhileRunning = false;
-    void this.pass()
-      .catch((err: Error) => {
-        // the spool directory itself failed (disk full, removed): say so and try again later
-        this.waitForRetry(`spool ${this.spool.dir}: ${err.message}`, 0);
-      })
-      .finally(() => {
-        this.running = false;
-        if (this.kickedWhileRunning) this.kick();
-      });
+    super({ minBackoffMs: o.minBackoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 5 * 60_000, jitter: o.jitter ?? 0.2, warn });
+    this.spoolDir = spool.dir;
   }
 
   /** Send what is spooled, in order, until the spool is empty or a temporary failure stops the pass. */
-  private async pass(): Promise<void> {
+  protected override async pass(): Promise<void> {
     for (;;) {
       // one listing per round; messages put meanwhile are newer, and the next round finds them
       const waiting = await this.spool.list();
       if (waiting.length === 0) {
-        for (const f of [...this.emptyWaiters]) f();
+        this.emptied();
         return;
       }
       for (let i = 0; i < waiting.length; i++) {
@@ -261,44 +221,20 @@ export class Deliverer {
         if (result.ok) {
           await this.spool.remove(mail.id);
           this.delivered++;
-          this.recovered(left);
+          this.recovered(this.transport.describe, left > 0 ? messages(left) : undefined);
         } else if (result.permanent) {
           await this.spool.fail(mail.id, result.reason);
           this.failed++;
-          this.recovered(left);
+          this.recovered(this.transport.describe, left > 0 ? messages(left) : undefined);
           this.warn(`${this.transport.describe}: message ${mail.id} refused: ${result.reason}; kept in ${this.spool.failedDir}`);
         } else {
           // counted afresh: messages put while this one was being tried are waiting too
           const spooled = await this.spool.list().then((l) => l.length, () => left + 1);
-          this.waitForRetry(`${this.transport.describe}: ${result.reason}`, spooled);
+          this.waitForRetry(`${this.transport.describe}: ${result.reason}`, messages(spooled));
           return;
         }
       }
     }
-  }
-
-  /** The server answered again after an outage: say so once, and start the backoff afresh. */
-  private recovered(left: number): void {
-    this.delay = this.minBackoff;
-    if (this.outage === undefined) return;
-    this.outage = undefined;
-    this.warn(`${this.transport.describe}: delivering again` + (left > 0 ? `; ${left} ${left === 1 ? 'message' : 'messages'} still spooled` : ''));
-  }
-
-  private waitForRetry(problem: string, spooled: number): void {
-    if (this.outage === undefined) {
-      this.outage = problem;
-      const what = `${spooled} ${spooled === 1 ? 'message' : 'messages'}`;
-      this.warn(`${problem}; ${what} spooled in ${this.spool.dir}, retrying`);
-    }
-    const wait = this.delay * (1 + this.jitter * (2 * Math.random() - 1));
-    this.delay = Math.min(this.maxBackoff, this.delay * 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.kick();
-    }, wait);
-    // a pending retry must not keep the process alive on its own: drain() decides how long to wait at exit
-    this.retryTimer.unref();
   }
 
   /**
@@ -307,29 +243,11 @@ export class Deliverer {
    * is waiting out its backoff is tried at once.
    */
   async drain(timeoutMs: number): Promise<number> {
-    if (this.retryTimer !== undefined && !this.running) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-    }
-    await new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.emptyWaiters.delete(finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.emptyWaiters.add(finish);
-      if (this.running) return;
-      this.kick();
-    });
+    await this.waitUntilEmpty(timeoutMs);
     return (await this.spool.list()).length;
   }
+}
 
-  /** Stop: no further attempts (a send under way finishes). */
-  close(): void {
-    this.closed = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    for (const f of [...this.emptyWaiters]) f();
-  }
+function messages(n: number): string {
+  return `${n} ${n === 1 ? 'message' : 'messages'}`;
 }

@@ -16,6 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
+import { RetryingSender } from '../io/retrying-sender.js';
 import { formatBatchId } from './protocol.js';
 import type { SpooledBatch, UploadSpool } from './spool.js';
 import type { Batch, Target, TargetRequest } from './target.js';
@@ -47,18 +48,12 @@ interface Answer {
   retryAfterMs?: number;
 }
 
-export class Sender {
-  private running = false;
-  private kickedWhileRunning = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private delay: number;
-  private outage: string | undefined;
-  private closed = false;
-  private readonly emptyWaiters = new Set<() => void>();
+export class Sender extends RetryingSender {
   private readonly agent: http.Agent;
   private inFlight: http.ClientRequest | undefined;
   /** The requests of the batch being sent that were already taken (a target may need several a batch). */
   private progress: { name: string; done: number } | undefined;
+  protected override readonly spoolDir: string;
   /** Since this sender started. */
   deliveredBatches = 0;
   deliveredLines = 0;
@@ -69,49 +64,18 @@ export class Sender {
     private readonly target: Target,
     private readonly o: SenderOptions,
   ) {
+    super({ minBackoffMs: Math.min(o.minBackoffMs ?? 1000, o.retryMaxMs), maxBackoffMs: o.retryMaxMs, jitter: o.jitter ?? 0.2, retryAfterMaxMs: RETRY_AFTER_MAX_MS, warn: o.warn });
+    this.spoolDir = spool.dir;
     const agentOptions = { keepAlive: true, maxSockets: 1, rejectUnauthorized: !o.insecure };
     this.agent = o.url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.delay = this.minBackoff;
   }
 
-  private get minBackoff(): number {
-    return Math.min(this.o.minBackoffMs ?? 1000, this.o.retryMaxMs);
-  }
-
-  /** Send what is spooled, in the background, unless a pass is under way or a retry is waiting out its time. */
-  kick(): void {
-    if (this.closed || this.retryTimer !== undefined) return;
-    if (this.running) {
-      this.kickedWhileRunning = true;
-      return;
-    }
-    this.running = true;
-    this.kickedWhileRunning = false;
-    void this.pass()
-      .catch((err: Error) => {
-        // the spool itself failed (disk gone, permissions): say so and try again later
-        this.waitForRetry(`spool ${this.spool.dir}: ${err.message}`);
-      })
-      .finally(() => {
-        this.running = false;
-        if (this.kickedWhileRunning) this.kick();
-      });
-  }
-
-  /** Try now, without waiting out the backoff (SIGHUP: the operator may have fixed the token). */
-  retryNow(): void {
-    if (this.retryTimer === undefined) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.kick();
-  }
-
-  private async pass(): Promise<void> {
+  protected override async pass(): Promise<void> {
     for (;;) {
       if (this.closed) return;
       const spooled = this.spool.oldest();
       if (spooled === undefined) {
-        for (const f of [...this.emptyWaiters]) f();
+        this.emptied();
         return;
       }
       const body = await this.spool.read(spooled);
@@ -139,7 +103,7 @@ export class Sender {
           answer = await this.post(requests[progress.done]!);
         } catch (err) {
           if (this.closed) return;
-          this.waitForRetry(networkProblem(err as NodeJS.ErrnoException));
+          this.retryLater(networkProblem(err as NodeJS.ErrnoException));
           return;
         }
         const verdict = this.target.verdict(answer.status, answer.body);
@@ -152,7 +116,7 @@ export class Sender {
           rejected = true;
           break;
         }
-        this.waitForRetry(httpProblem(answer), answer.retryAfterMs);
+        this.retryLater(httpProblem(answer), answer.retryAfterMs);
         return;
       }
       if (rejected) continue;
@@ -160,7 +124,7 @@ export class Sender {
       await this.spool.remove(spooled);
       this.deliveredBatches++;
       this.deliveredLines += spooled.lines;
-      this.recovered();
+      this.answered();
       this.o.onDelivered?.();
     }
   }
@@ -180,7 +144,7 @@ export class Sender {
     const where = await this.spool.fail(spooled, reason);
     this.failedBatches++;
     this.o.warn(`${this.target.describe}: batch ${formatBatchId(spooled.id)} (${spooled.lines} lines) refused: ${reason}; kept in ${where}`);
-    this.recovered();
+    this.answered();
     this.o.onDelivered?.();
   }
 
@@ -233,30 +197,15 @@ export class Sender {
     });
   }
 
-  /** The destination answered again after an outage: say so once, and start the backoff afresh. */
-  private recovered(): void {
-    this.delay = this.minBackoff;
-    if (this.outage === undefined) return;
-    this.outage = undefined;
+  /** A batch left the spool: the destination answers (after an outage, that is said once). */
+  private answered(): void {
     const left = this.spool.length;
-    this.o.warn(`${this.target.describe}: delivering again` + (left > 0 ? `; ${left} ${left === 1 ? 'batch' : 'batches'} still spooled` : ''));
+    this.recovered(this.target.describe, left > 0 ? `${left} ${left === 1 ? 'batch' : 'batches'}` : undefined);
   }
 
-  private waitForRetry(problem: string, retryAfter?: number): void {
-    if (this.outage === undefined) {
-      this.outage = problem;
-      const n = this.spool.length;
-      this.o.warn(`${this.target.describe}: ${problem}; ${n} ${n === 1 ? 'batch' : 'batches'} (${this.spool.lines} lines) spooled in ${this.spool.dir}, retrying`);
-    }
-    const jitter = this.o.jitter ?? 0.2;
-    const wait = retryAfter !== undefined ? Math.min(retryAfter, RETRY_AFTER_MAX_MS) : this.delay * (1 + jitter * (2 * Math.random() - 1));
-    this.delay = Math.min(this.o.retryMaxMs, this.delay * 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.kick();
-    }, wait);
-    // a waiting retry must not keep the process alive on its own: drain() decides how long to wait at the end
-    this.retryTimer.unref();
+  private retryLater(problem: string, retryAfterMs?: number): void {
+    const n = this.spool.length;
+    this.waitForRetry(`${this.target.describe}: ${problem}`, `${n} ${n === 1 ? 'batch' : 'batches'} (${this.spool.lines} lines)`, retryAfterMs);
   }
 
   /**
@@ -264,33 +213,15 @@ export class Sender {
    * backoff goes at once); resolves to the number of batches left.
    */
   async drain(timeoutMs: number, cut?: AbortSignal): Promise<number> {
-    if (this.spool.length > 0) {
-      this.retryNow();
-      await new Promise<void>((resolve) => {
-        const finish = (): void => {
-          clearTimeout(timer);
-          this.emptyWaiters.delete(finish);
-          cut?.removeEventListener('abort', finish);
-          resolve();
-        };
-        const timer = setTimeout(finish, timeoutMs);
-        cut?.addEventListener('abort', finish, { once: true });
-        this.emptyWaiters.add(finish);
-        if (cut?.aborted) finish();
-        else this.kick();
-      });
-    }
+    if (this.spool.length > 0) await this.waitUntilEmpty(timeoutMs, cut);
     return this.spool.length;
   }
 
   /** Stop: the request in flight is cut (its batch stays spooled; a resend carries the same id). */
-  close(): void {
-    this.closed = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+  override close(): void {
+    super.close();
     this.inFlight?.destroy();
     this.agent.destroy();
-    for (const f of [...this.emptyWaiters]) f();
   }
 }
 

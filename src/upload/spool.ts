@@ -26,8 +26,8 @@
 import { mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { defaultStateDir } from '../io/state-dir.js';
 import type { BatchId } from './protocol.js';
 
 const SUFFIX = '.ndjson.gz';
@@ -38,11 +38,7 @@ const LOCK = 'lock';
 
 /** Where spools live unless --spool says otherwise; each destination gets its own directory below. */
 export function defaultSpoolBase(): string {
-  if (process.getuid?.() === 0) return '/var/spool/trk-upload';
-  const xdg = process.env['XDG_STATE_HOME'];
-  // the XDG spec says a relative path is invalid and is to be ignored
-  const state = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state');
-  return join(state, 'trk', 'upload-spool');
+  return defaultStateDir('trk-upload', 'upload-spool');
 }
 
 /** One batch waiting in the spool. */
