@@ -29,6 +29,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32, createGzip } from 'node:zlib';
 import { SENSOR_NAME, type BatchId } from '../upload/protocol.js';
 import { MAX_STREAMS, SerialQueues, StreamMemory } from './dedupe.js';
+import { syncDir } from '../io/sync-dir.js';
 
 export interface CommitResult {
   outcome: 'accepted' | 'duplicate';
@@ -464,14 +465,6 @@ async function cutBack(f: FileHandle, size: number): Promise<void> {
   await f.truncate(size).catch(() => undefined);
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
-}
 
 function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { RetryingSender } from '../io/retrying-sender.js';
 import { defaultStateDir } from '../io/state-dir.js';
 import type { DeliveryResult, OutgoingMail, Transport } from './types.js';
+import { syncDir } from '../io/sync-dir.js';
 
 const SUFFIX = '.mail';
 const FAILED = 'failed';
@@ -163,17 +164,6 @@ function parseHeader(line: string): SpoolHeader {
   return { from: h.from, to: h.to, queued: h.queued };
 }
 
-/** A rename is durable only once the directory itself is synced. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // some file systems refuse fsync on a directory; the rename still happened
-  } finally {
-    await handle.close();
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Delivery

@@ -29,6 +29,7 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultStateDir } from '../io/state-dir.js';
 import type { BatchId } from './protocol.js';
+import { syncDir } from '../io/sync-dir.js';
 
 const SUFFIX = '.ndjson.gz';
 const SEQ_DIGITS = 12;
@@ -276,14 +277,3 @@ function uploadAlive(pid: number): boolean {
   }
 }
 
-/** A rename is durable only once the directory itself is synced. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // some file systems refuse fsync on a directory; the rename still happened
-  } finally {
-    await handle.close();
-  }
-}
