@@ -43,7 +43,29 @@ export async function runCommand(
   } catch (err) {
     code = reportError(spec.name, err);
   }
+  // A second SIGINT or SIGTERM while the output drains: exit at once, as the design says.
+  const now = (): never => process.exit(code);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  await Promise.all([handedOver(process.stdout), handedOver(process.stderr)]);
   process.exit(code);
+}
+
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * Resolves once everything written to `stream` has been handed to the
+ * kernel. On POSIX, Node writes to a pipe asynchronously: with a slow reader
+ * the last lines still wait in the stream when the command is done, and
+ * process.exit() would drop them. A write's callback comes after the writes
+ * before it, so an empty one marks the end. A closed pipe resolves too.
+ */
+function handedOver(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    stream.once('error', () => resolve());
+    stream.write(NOTHING, () => resolve());
+  });
 }
 
 function reportError(command: string, err: unknown): number {
