@@ -41,6 +41,7 @@ import { promisify } from 'node:util';
 import { lineKind, type LineKind } from '../io/line-kind.js';
 import { formatBatchId } from './protocol.js';
 import type { Batch, Target, TargetRequest, Verdict } from './target.js';
+import { DATE_TIME_LENGTH, hasDateTimeShape, localEpochSeconds, parseDetails } from '../io/text-line.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -292,7 +293,7 @@ function rebuiltRecord(raw: Buffer, start: number, end: number, kind: 'alert' | 
  * line's time), and every counter whose value is a number.
  */
 export function statLineFields(line: string): Record<string, number> | undefined {
-  const ts = localEpochSeconds(line);
+  const ts = lineSeconds(line);
   if (ts === undefined) return undefined;
   const fields: Record<string, number> = { ts, end: ts };
   for (const pair of line.slice(25).split(' ')) {
@@ -311,36 +312,25 @@ export function statLineFields(line: string): Record<string, number> | undefined
  * last field as it is).
  */
 export function alertLineFields(line: string): Record<string, string | number> | undefined {
-  const ts = localEpochSeconds(line);
+  const ts = lineSeconds(line);
   if (ts === undefined) return undefined;
   const words = line.slice(26).split(' ');
   const [family, kind, detailText = ''] = words;
   if (!family || !kind || words.length > 3) return undefined;
+  const details = parseDetails(detailText);
+  if (details === undefined) return undefined;
   const fields: Record<string, string | number> = { ts, family, kind };
-  if (detailText !== '') {
-    for (const pair of detailText.split(',')) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) return undefined;
-      const key = pair.slice(0, eq);
-      // A detail may not overwrite the fields every alert has.
-      if (!ALERT_FIELDS.has(key) && key !== 'details') fields[key] = pair.slice(eq + 1);
-    }
-  }
+  // A detail may not overwrite the fields every alert has.
+  for (const [key, value] of details) if (!ALERT_FIELDS.has(key) && key !== 'details') fields[key] = value;
   fields['details'] = detailText;
   return fields;
 }
 
-/** Seconds since the epoch of the line's leading `YYYY-MM-DD HH:MM:SS`, local time (TZ honoured) as trk wrote it. */
-function localEpochSeconds(line: string): number | undefined {
-  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) /.exec(line);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const d = new Date(0);
-  d.setFullYear(year, month - 1, day);
-  d.setHours(hour, minute, second, 0);
-  // A date that does not exist (02-30) rolls over: not a real line.
-  if (d.getDate() !== day || d.getHours() !== hour || d.getMinutes() !== minute) return undefined;
-  return d.getTime() / 1000;
+/** Seconds since the epoch of the line's leading `YYYY-MM-DD HH:MM:SS ` (local time, as trk wrote it). */
+function lineSeconds(line: string): number | undefined {
+  const head = Buffer.from(line.slice(0, DATE_TIME_LENGTH + 1), 'latin1');
+  if (head.length <= DATE_TIME_LENGTH || head[DATE_TIME_LENGTH] !== SPACE || !hasDateTimeShape(head, 0)) return undefined;
+  return localEpochSeconds(head, 0);
 }
 
 function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
