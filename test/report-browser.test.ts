@@ -1,0 +1,286 @@
+/**
+ * trk-report's page in a real browser (Debian's chromium, headless, through
+ * playwright-core): the DOM contract of issue 8, read back from what chromium
+ * rendered. The checks are first proved on a page written by hand to the
+ * contract, and on copies of it that each break one clause; then they are
+ * run on the report of the LAN incident capture, compared with what
+ * trk-tally, trk-capture and trk-classify say of the same capture, and on a
+ * report of 50 000 local addresses (size and render time).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BIN, LAN_CAPTURE, noCorpus, REPO_ROOT } from './helpers/paths.js';
+import { ARTIFACT_DIR, browserUnavailable, closeBrowser, withPage } from './helpers/browser.js';
+import {
+  PARTS,
+  checkAddressGraph,
+  checkAddressTable,
+  checkAlertsTable,
+  checkBilling,
+  checkContract,
+  checkSelfContained,
+  checkSorting,
+  checkTimeGraph,
+  checkTooltip,
+  checkTopN,
+  colourOf,
+  isSorted,
+  readReport,
+  segmentText,
+  type ReportDom,
+  type Row,
+} from './helpers/report-dom.js';
+import { FIXTURE, fixtureHtml, type Breakage } from './helpers/report-fixture.js';
+import { MANY_NET, generateManyHosts, manyLengths } from './helpers/many-hosts.js';
+
+const ENV = { ...process.env, TZ: 'UTC' };
+const LAN_NETS = ['--net', '10.10.1.0/24', '--net', '2001:db8:10::/64'];
+const noBrowser = browserUnavailable();
+const REPORT_SOURCE = path.join(REPO_ROOT, 'src', 'cli', 'report.ts');
+const noReport = fs.existsSync(REPORT_SOURCE) ? false : `the generator is not built yet (no ${path.relative(REPO_ROOT, REPORT_SOURCE)})`;
+const noLan = noCorpus || (fs.existsSync(LAN_CAPTURE) ? false : `${LAN_CAPTURE} is missing`);
+
+let tmp = '';
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trk-report-browser-'));
+});
+after(async () => {
+  await closeBrowser();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function run(bin: string, args: string[]): string {
+  const r = spawnSync(process.execPath, [BIN(bin), ...args], { env: ENV, maxBuffer: 1 << 30, timeout: 120_000 });
+  assert.equal(r.status, 0, `${bin} ${args.join(' ')}: ${r.stderr?.toString()}`);
+  return r.stdout.toString('utf8');
+}
+
+const row = (addr: string, v: [number, number, number, number]): Row => ({
+  addr,
+  cells: {
+    'rx-ext': { bytes: v[0], text: '' },
+    'tx-ext': { bytes: v[1], text: '' },
+    'rx-int': { bytes: v[2], text: '' },
+    'tx-int': { bytes: v[3], text: '' },
+    total: { bytes: v[0] + v[1] + v[2] + v[3], text: '' },
+  },
+});
+
+describe('the checkers themselves', () => {
+  test('segment texts are exact and grouped in thousands', () => {
+    assert.equal(segmentText('10.10.1.20', 'rx-ext', 2_057_690), '10.10.1.20 received from outside: 2,057,690 bytes');
+    assert.equal(segmentText('2001:db8:10::1', 'tx-int', 0), '2001:db8:10::1 sent to internal: 0 bytes');
+  });
+
+  test("iptrk's colours are told apart", () => {
+    assert.equal(colourOf('rgb(214, 39, 40)'), 'red');
+    assert.equal(colourOf('rgb(31, 119, 180)'), 'blue');
+    assert.equal(colourOf('rgb(153, 153, 153)'), 'grey');
+    assert.equal(colourOf('rgb(44, 160, 44)'), 'green');
+    assert.equal(colourOf('rgb(255, 165, 0)'), 'other');
+    assert.equal(colourOf('none'), 'other');
+  });
+
+  test('sort order: others last, ties allowed, a wrong order caught', () => {
+    const rows = [row('a', [5, 0, 0, 0]), row('b', [5, 1, 0, 0]), row('c', [1, 9, 0, 0]), row('others', [99, 0, 0, 0])];
+    assert.equal(isSorted(rows, 'rx-ext', true), true);
+    assert.equal(isSorted(rows, 'tx-ext', false), true);
+    assert.equal(isSorted(rows, 'total', true), false);
+  });
+
+  test('the table check catches a total that is not the sum and rows out of the bars order', () => {
+    const bar = (addr: string, v: number[]) => ({ addr, top: 0, segs: PARTS.map((part, i) => ({ part, bytes: v[i]!, width: 0, height: 10, title: null, tabindex: '0', fill: '' })) });
+    const dom = {
+      addressGraph: { present: true, role: 'img', label: 'x', bars: [bar('b', [1, 1, 1, 1]), bar('a', [9, 0, 0, 0])] },
+      addressTable: { present: true, rows: [row('a', [9, 0, 0, 0]), row('b', [1, 1, 1, 1])] },
+    } as unknown as ReportDom;
+    assert.match(checkAddressTable(dom).join('\n'), /not in the bars' order/);
+    dom.addressTable.rows[0]!.cells.total!.bytes = 10;
+    assert.match(checkAddressTable(dom).join('\n'), /total 10 is not the sum of its parts, 9/);
+  });
+});
+
+describe('the checks on a page written by hand to the contract', { skip: noBrowser }, () => {
+  const page = (name: string, breakage?: Breakage): string => {
+    const file = path.join(tmp, `${name}.html`);
+    fs.writeFileSync(file, fixtureHtml(FIXTURE, breakage));
+    return file;
+  };
+
+  test('the contract page passes every check', async () => {
+    await withPage(page('fixture'), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkContract(dom, p.requests), []);
+      const all = FIXTURE.hosts.reduce((n, h) => n + PARTS.reduce((m, part) => m + h[part], 0), 0);
+      assert.deepEqual(checkTopN(dom, FIXTURE.top, FIXTURE.hosts.length, all), []);
+      assert.equal(dom.addressGraph.bars.at(-1)?.addr, 'others');
+      assert.equal(dom.alerts.rows.length, FIXTURE.alerts.length);
+      assert.deepEqual(await checkTooltip(p.page, dom), []);
+      assert.deepEqual(await checkSorting(p.page), []);
+      assert.deepEqual(p.problems(), []);
+      const shot = await p.screenshot('report-fixture');
+      assert.ok(fs.readFileSync(shot).subarray(1, 4).toString() === 'PNG');
+    });
+  });
+
+  // each broken copy must fail the check that guards its clause
+  const cases: [Breakage, RegExp, (p: Parameters<Parameters<typeof withPage>[1]>[0], dom: ReportDom) => Promise<string[]> | string[]][] = [
+    ['proportions', /px wide for \d+ bytes/, (_, dom) => checkAddressGraph(dom)],
+    ['segment-order', /segments tx-ext,rx-ext,rx-int,tx-int/, (_, dom) => checkAddressGraph(dom)],
+    ['title', /title ".* kB"/, (_, dom) => checkAddressGraph(dom)],
+    ['colours', /rx-ext: fill .* is blue, not red/, (_, dom) => checkAddressGraph(dom)],
+    ['tooltip', /hovering .*: tooltip shown: ".* kB"/, (p, dom) => checkTooltip(p.page, dom, 1)],
+    ['sort-graph', /not in the bars' order/, (p) => checkSorting(p.page)],
+    ['external', /refers outside the page: <link href="https:\/\/cdn/, (p, dom) => checkSelfContained(dom, p.requests)],
+    ['console-error', /console error: fixture: broken on purpose/, (p) => p.problems()],
+    ['alert-link', /is not the step it fell in/, (_, dom) => checkAlertsTable(dom)],
+  ];
+  for (const [breakage, expected, check] of cases) {
+    test(`a page with broken ${breakage} fails its check`, async () => {
+      await withPage(page(breakage, breakage), async (p) => {
+        const dom = await readReport(p.page);
+        const problems = await check(p, dom);
+        assert.match(problems.join('\n'), expected);
+      });
+    });
+  }
+  test('the external stylesheet is also seen as a request, and refused', async () => {
+    await withPage(page('external-request', 'external'), async (p) => {
+      assert.deepEqual(p.requests, ['https://cdn.example.net/report.css']);
+    });
+  });
+});
+
+/** The report of the LAN incident capture, made once. */
+let lanReport: string | undefined;
+function lanReportFile(): string {
+  if (lanReport === undefined) {
+    lanReport = path.join(tmp, 'lan-report.html');
+    run('trk-report', ['-r', LAN_CAPTURE, ...LAN_NETS, '-o', lanReport]);
+  }
+  return lanReport;
+}
+
+describe("the report of the LAN incident capture, in chromium", { skip: noBrowser || noLan || noReport }, () => {
+  test('no console error or warning, nothing fetched, the contract kept; a screenshot saved', async () => {
+    await withPage(lanReportFile(), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkContract(dom, p.requests), []);
+      assert.deepEqual(p.problems(), []);
+      const shot = await p.screenshot('report-lan', true);
+      assert.ok(fs.statSync(shot).size > 10_000, `${shot} is a real picture`);
+    });
+  });
+
+  test("a bar per local address, with trk-tally's numbers for the same capture", async () => {
+    const tally = run('trk-tally', ['-r', LAN_CAPTURE, ...LAN_NETS, '--by', 'host', '--every', '0'])
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, number | string | boolean>)
+      .filter((r) => r.type === 'tally' && typeof r.key === 'string' && r.key !== 'other');
+    assert.ok(tally.length >= 4, 'the capture has local hosts');
+    await withPage(lanReportFile(), async (p) => {
+      const dom = await readReport(p.page);
+      const bars = new Map(dom.addressGraph.bars.map((b) => [b.addr, b]));
+      assert.deepEqual([...bars.keys()].sort(), tally.map((r) => r.key as string).sort(), 'one bar per local address');
+      for (const r of tally) {
+        const seg = Object.fromEntries(bars.get(r.key as string)!.segs.map((s) => [s.part, s.bytes])) as Record<string, number>;
+        const n = (k: string): number => (r[k] as number | undefined) ?? 0;
+        assert.equal(seg['rx-ext'], n('in_bytes'), `${r.key} received from outside`);
+        assert.equal(seg['tx-ext'], n('out_bytes'), `${r.key} sent to outside`);
+        assert.equal(seg['rx-int']! + seg['tx-int']!, n('internal_bytes'), `${r.key} internal`);
+        if (n('martian_bytes') === 0) {
+          assert.equal(seg['rx-ext']! + seg['rx-int']!, n('rx_bytes'), `${r.key} received`);
+          assert.equal(seg['tx-ext']! + seg['tx-int']!, n('tx_bytes'), `${r.key} sent`);
+        }
+      }
+      // the four segments in proportion, within a pixel; iptrk's colours
+      assert.deepEqual(checkAddressGraph(dom), []);
+      assert.deepEqual(checkAddressTable(dom), []);
+      assert.deepEqual(checkBilling(dom), []);
+    });
+  });
+
+  test('hovering or focusing a segment shows its exact value; a header click sorts table and graph', async () => {
+    await withPage(lanReportFile(), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(await checkTooltip(p.page, dom, 8), []);
+      assert.deepEqual(await checkSorting(p.page), []);
+      assert.deepEqual(p.problems(), []);
+    });
+  });
+
+  test('the time graph spans the capture: first and last packet as trk-capture reads them', async () => {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const line of run('trk-capture', ['-r', LAN_CAPTURE]).split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const ts = (JSON.parse(line) as { ts: number }).ts;
+      first = Math.min(first, ts);
+      last = Math.max(last, ts);
+    }
+    await withPage(lanReportFile(), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkTimeGraph(dom), []);
+      const t = dom.timeGraph;
+      assert.ok(t.start <= first && first < t.start + t.step, `data-start ${t.start} is the step of the first packet, ${first}`);
+      assert.ok(t.end >= last && last >= t.end - t.step, `data-end ${t.end} is the end of the step of the last packet, ${last}`);
+    });
+  });
+
+  test("the alerts table lists trk-classify's alerts for the same capture, each linked to its time", async () => {
+    const classified = run('trk-classify', ['-r', LAN_CAPTURE, ...LAN_NETS, '--alerts-only', '--json'])
+      .split('\n')
+      .filter((l) => l.startsWith('{"type":"alert"'))
+      .map((l) => JSON.parse(l) as { ts: number; family: string; kind: string });
+    assert.ok(classified.length >= 10, 'the capture has its incidents');
+    await withPage(lanReportFile(), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkAlertsTable(dom), []);
+      const key = (a: { ts: number; family: string | null; kind: string | null }): string => `${Math.floor(a.ts)} ${a.family} ${a.kind}`;
+      assert.deepEqual(dom.alerts.rows.map(key).sort(), classified.map(key).sort());
+      // a link lands on the time graph
+      const first = dom.alerts.rows[0]!;
+      await p.page.locator(`#alerts a[href="${first.href}"]`).first().click({ timeout: 3000 });
+      assert.equal(new URL(p.page.url()).hash, first.href);
+      assert.equal(await p.page.evaluate((id) => document.querySelector(':target')?.id ?? null, first.href!.slice(1)), first.href!.slice(1));
+    });
+  });
+});
+
+describe('50 000 local addresses', { skip: noBrowser || noReport }, () => {
+  const COUNT = 50_000;
+  test('top 50 plus others, under 5 MB, rendered in under 2 s', { timeout: 300_000 }, async () => {
+    const capture = path.join(tmp, 'many.pcap');
+    await generateManyHosts(capture, COUNT);
+    const file = path.join(tmp, 'many-report.html');
+    run('trk-report', ['-r', capture, '--net', MANY_NET, '-o', file]);
+    const size = fs.statSync(file).size;
+    assert.ok(size < 5_000_000, `the page is ${size} bytes`);
+    // every address's bytes: its two packets, the one it sends also counted for the server that receives it
+    let all = 0;
+    for (let i = 0; i < COUNT; i++) {
+      const [rx, tx] = manyLengths(i);
+      all += rx + 2 * tx;
+    }
+    await withPage(file, async (p) => {
+      // from navigation start to the first frame painted after load
+      const ms = await p.page.evaluate(
+        () => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())))),
+      );
+      assert.ok(ms < 2000, `rendered in ${Math.round(ms)} ms`);
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkTopN(dom, 50, COUNT + 1, all), []);
+      assert.equal(dom.addressTable.rows[0]?.addr, '10.0.0.1', 'the server everyone sends to is first');
+      assert.deepEqual(checkAddressGraph(dom), []);
+      assert.deepEqual(checkAddressTable(dom), []);
+      assert.deepEqual(p.problems(), []);
+      await p.screenshot('report-50000');
+      fs.writeFileSync(path.join(ARTIFACT_DIR, 'report-50000.txt'), `${size} bytes, rendered in ${Math.round(ms)} ms\n`);
+    });
+  });
+});
