@@ -48,6 +48,8 @@ export interface OpenPage {
   problems(): string[];
   /** Saves a PNG to test-artifacts/NAME.png and returns its path. */
   screenshot(name: string, fullPage?: boolean): Promise<string>;
+  /** Saves a PNG to FILE (its directory made if need be) and returns FILE. */
+  screenshotTo(file: string, fullPage?: boolean): Promise<string>;
 }
 
 export interface PageOptions {
@@ -113,11 +115,13 @@ export async function withPage<T>(file: string, fn: (p: OpenPage) => Promise<T>,
           ...open.errors.map((e) => `uncaught: ${e}`),
         ];
       },
-      async screenshot(name, fullPage = false) {
-        fs.mkdirSync(ARTIFACT_DIR, { recursive: true });
-        const out = path.join(ARTIFACT_DIR, `${name}.png`);
-        await page.screenshot({ path: out, fullPage, timeout: WAIT_MS });
-        return out;
+      screenshot(name, fullPage = false) {
+        return open.screenshotTo(path.join(ARTIFACT_DIR, `${name}.png`), fullPage);
+      },
+      async screenshotTo(file, fullPage = false) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        await page.screenshot({ path: file, fullPage, timeout: WAIT_MS });
+        return file;
       },
     };
     page.on('console', (m) => open.console.push({ type: m.type(), text: m.text() }));
