@@ -53,6 +53,15 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** trk-tally's host rows for the whole input (--every 0), local addresses only. */
+function tallyHosts(args: string[]): Record<string, number | string | boolean>[] {
+  return run('trk-tally', [...args, '--by', 'host', '--every', '0'])
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, number | string | boolean>)
+    .filter((r) => r.type === 'tally' && typeof r.key === 'string' && r.key !== 'other');
+}
+
 function run(bin: string, args: string[]): string {
   const r = spawnSync(process.execPath, [BIN(bin), ...args], { env: ENV, maxBuffer: 1 << 30, timeout: 120_000 });
   assert.equal(r.status, 0, `${bin} ${args.join(' ')}: ${r.stderr?.toString()}`);
@@ -177,11 +186,7 @@ describe("the report of the LAN incident capture, in chromium", { skip: noBrowse
   });
 
   test("a bar per local address, with trk-tally's numbers for the same capture", async () => {
-    const tally = run('trk-tally', ['-r', LAN_CAPTURE, ...LAN_NETS, '--by', 'host', '--every', '0'])
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, number | string | boolean>)
-      .filter((r) => r.type === 'tally' && typeof r.key === 'string' && r.key !== 'other');
+    const tally = tallyHosts(['-r', LAN_CAPTURE, ...LAN_NETS]);
     assert.ok(tally.length >= 4, 'the capture has local hosts');
     await withPage(lanReportFile(), async (p) => {
       const dom = await readReport(p.page);
@@ -267,6 +272,10 @@ describe('50 000 local addresses', { skip: noBrowser || noReport }, () => {
       const [rx, tx] = manyLengths(i);
       all += rx + 2 * tx;
     }
+    const tally = tallyHosts(['-r', capture, '--net', MANY_NET]);
+    assert.equal(tally.length, COUNT + 1);
+    assert.equal(tally.reduce((n, r) => n + (r.bytes as number), 0), all, 'trk-tally agrees with the capture');
+    const top50 = tally.map((r) => r.bytes as number).sort((a, b) => b - a).slice(0, 50);
     await withPage(file, async (p) => {
       // from navigation start to the first frame painted after load
       const ms = await p.page.evaluate(
@@ -276,6 +285,8 @@ describe('50 000 local addresses', { skip: noBrowser || noReport }, () => {
       const dom = await readReport(p.page);
       assert.deepEqual(checkTopN(dom, 50, COUNT + 1, all), []);
       assert.equal(dom.addressTable.rows[0]?.addr, '10.0.0.1', 'the server everyone sends to is first');
+      const shown = dom.addressTable.rows.filter((r) => r.addr !== 'others').map((r) => r.cells.total?.bytes);
+      assert.deepEqual(shown, top50, "the top 50 are trk-tally's top 50");
       assert.deepEqual(checkAddressGraph(dom), []);
       assert.deepEqual(checkAddressTable(dom), []);
       assert.deepEqual(p.problems(), []);
