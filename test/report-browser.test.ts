@@ -261,6 +261,92 @@ describe("the report of the LAN incident capture, in chromium", { skip: noBrowse
   });
 });
 
+interface Series {
+  start: number;
+  end: number;
+  step: number;
+  in: number[];
+  out: number[];
+  internal: number[];
+  martian: number[];
+}
+/** Bytes under each series of the time graph's data: the sum of bytes/s times the step. */
+function seriesBytes(data: unknown): Record<'in' | 'out' | 'internal' | 'martian', number> {
+  const s = (data as { series: Series }).series;
+  const sum = (v: number[]): number => Math.round(v.reduce((n, x) => n + x, 0) * s.step);
+  return { in: sum(s.in), out: sum(s.out), internal: sum(s.internal), martian: sum(s.martian) };
+}
+
+describe('the LAN report with options, in chromium', { skip: noBrowser || noLan || noReport }, () => {
+  const make = (name: string, args: string[]): string => {
+    const file = path.join(tmp, `${name}.html`);
+    run('trk-report', [...LAN_NETS, ...args, '-o', file], run('trk-classify', ['-r', LAN_CAPTURE, ...LAN_NETS]));
+    return file;
+  };
+
+  test('--top 3: three bars and an others bar that sums the other addresses', async () => {
+    const tally = tallyHosts(['-r', LAN_CAPTURE, ...LAN_NETS]);
+    const all = tally.reduce((n, r) => n + (r.bytes as number), 0);
+    await withPage(make('lan-top3', ['--top', '3']), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkTopN(dom, 3, tally.length, all), []);
+      assert.deepEqual(checkAddressGraph(dom), []);
+      assert.deepEqual(checkAddressTable(dom), []);
+      assert.deepEqual(await checkSorting(p.page), []);
+      assert.deepEqual(p.problems(), []);
+    });
+  });
+
+  test('--rate-out/--rate-in: a charge per address, external and internal GB at their rates', async () => {
+    // rates per GB high enough that a few MB cost more than a cent
+    await withPage(make('lan-rates', ['--rate-out', '1000', '--rate-in', '100', '--currency', 'EUR']), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkBilling(dom, true), []);
+      assert.ok(dom.billing.rows.some((r) => r.amount >= 1), 'some address is charged');
+      for (const r of dom.billing.rows) {
+        const want = (r.ext / 1e9) * 1000 + (r.int / 1e9) * 100;
+        assert.ok(Math.abs(r.amount - want) < 0.005 + 1e-9, `${r.addr}: charge ${r.amount} (data-amount), ${want} by the rates`);
+        assert.match(r.charge ?? '', /\d/, `${r.addr}: the charge is shown`);
+      }
+      assert.deepEqual(p.problems(), []);
+    });
+  });
+
+  test("the time graph's numbers are trk-tally's by direction; --addr draws one address", async () => {
+    const totals = run('trk-tally', ['-r', LAN_CAPTURE, ...LAN_NETS, '--by', 'host', '--every', '0'])
+      .split('\n')
+      .filter((l) => l.includes('"total":true'))
+      .map((l) => JSON.parse(l) as Record<string, number>)[0]!;
+    await withPage(lanReportFile(), async (p) => {
+      const dom = await readReport(p.page);
+      const got = seriesBytes(dom.data);
+      assert.deepEqual(got, { in: totals.in_bytes ?? 0, out: totals.out_bytes ?? 0, internal: totals.internal_bytes ?? 0, martian: totals.martian_bytes ?? 0 });
+    });
+    const host = tallyHosts(['-r', LAN_CAPTURE, ...LAN_NETS]).find((r) => r.key === '10.10.1.99')!;
+    await withPage(make('lan-addr', ['--addr', '10.10.1.99']), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkTimeGraph(dom), []);
+      const got = seriesBytes(dom.data);
+      assert.equal(got.in + got.out + got.internal + got.martian, host.bytes, "10.10.1.99's bytes over time add up to its total");
+      assert.deepEqual(p.problems(), []);
+    });
+  });
+
+  test('--from/--to: the time graph and the alerts keep to the range', async () => {
+    const from = 1_795_340_530;
+    const to = 1_795_340_540;
+    await withPage(make('lan-range', ['--from', String(from), '--to', String(to)]), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(checkTimeGraph(dom), []);
+      assert.deepEqual(checkAlertsTable(dom), []);
+      assert.ok(dom.timeGraph.start >= from && dom.timeGraph.end <= to, `the graph spans ${dom.timeGraph.start}..${dom.timeGraph.end}`);
+      assert.ok(dom.alerts.rows.length > 0, 'the incident at 09:42:11..14 is in the range');
+      for (const a of dom.alerts.rows) assert.ok(a.ts >= from && a.ts < to, `alert at ${a.ts} is in the range`);
+      assert.deepEqual(p.problems(), []);
+    });
+  });
+});
+
 describe('50 000 local addresses', { skip: noBrowser || noReport }, () => {
   const COUNT = 50_000;
   test('top 50 plus others, under 5 MB, rendered in under 2 s', { timeout: 300_000 }, async () => {

@@ -81,7 +81,7 @@ export interface ReportDom {
     /** the EPOCH of every id="t-EPOCH" inside the time graph */
     anchors: number[];
   };
-  billing: { present: boolean; rows: { addr: string | null; ext: number; int: number; charge: string | null }[] };
+  billing: { present: boolean; rows: { addr: string | null; ext: number; int: number; charge: string | null; amount: number }[] };
   alerts: { present: boolean; rows: AlertRow[] };
   tooltip: { present: boolean; role: string | null };
   /** the parsed #trk-data, or the reason it could not be read */
@@ -207,6 +207,7 @@ export function readReport(page: Page): Promise<ReportDom> {
                 ext: c['ext-bytes']?.bytes ?? NaN,
                 int: c['int-bytes']?.bytes ?? NaN,
                 charge: c.charge?.text ?? null,
+                amount: num(tr.querySelector('.charge')?.getAttribute('data-amount') ?? null),
               };
             })
           : [],
