@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN, LAN_CAPTURE, noCorpus, REPO_ROOT } from './helpers/paths.js';
-import { ARTIFACT_DIR, browserUnavailable, closeBrowser, withPage } from './helpers/browser.js';
+import { ARTIFACT_DIR, bounded, browserUnavailable, closeBrowser, withPage } from './helpers/browser.js';
 import {
   PARTS,
   checkAddressGraph,
@@ -113,7 +113,7 @@ describe('the checkers themselves', () => {
   });
 });
 
-describe('the checks on a page written by hand to the contract', { skip: noBrowser }, () => {
+describe('the checks on a page written by hand to the contract', { skip: noBrowser, timeout: 180_000 }, () => {
   const page = (name: string, breakage?: Breakage): string => {
     const file = path.join(tmp, `${name}.html`);
     fs.writeFileSync(file, fixtureHtml(FIXTURE, breakage));
@@ -178,7 +178,7 @@ function lanReportFile(): string {
   return lanReport;
 }
 
-describe("the report of the LAN incident capture, in chromium", { skip: noBrowser || noLan || noReport }, () => {
+describe("the report of the LAN incident capture, in chromium", { skip: noBrowser || noLan || noReport, timeout: 300_000 }, () => {
   test('no console error or warning, nothing fetched, the contract kept; a screenshot saved', async () => {
     await withPage(lanReportFile(), async (p) => {
       const dom = await readReport(p.page);
@@ -277,7 +277,7 @@ function seriesBytes(data: unknown): Record<'in' | 'out' | 'internal' | 'martian
   return { in: sum(s.in), out: sum(s.out), internal: sum(s.internal), martian: sum(s.martian) };
 }
 
-describe('the LAN report with options, in chromium', { skip: noBrowser || noLan || noReport }, () => {
+describe('the LAN report with options, in chromium', { skip: noBrowser || noLan || noReport, timeout: 300_000 }, () => {
   const make = (name: string, args: string[]): string => {
     const file = path.join(tmp, `${name}.html`);
     run('trk-report', [...LAN_NETS, ...args, '-o', file], run('trk-classify', ['-r', LAN_CAPTURE, ...LAN_NETS]));
@@ -332,6 +332,32 @@ describe('the LAN report with options, in chromium', { skip: noBrowser || noLan 
     });
   });
 
+  test('--svg: the standalone graphs open on their own, with the same bars as the page', async () => {
+    const dir = path.join(tmp, 'svg');
+    const page = make('lan-svg', ['--svg', dir]);
+    const pageDom = await withPage(page, (p) => readReport(p.page));
+    await withPage(path.join(dir, 'address-graph.svg'), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(dom.externalRefs, []);
+      assert.deepEqual(p.requests, []);
+      assert.deepEqual(checkAddressGraph(dom), []);
+      const bars = (d: ReportDom) => d.addressGraph.bars.map((b) => [b.addr, b.segs.map((x) => x.bytes)]);
+      assert.deepEqual(bars(dom), bars(pageDom));
+      assert.deepEqual(p.problems(), []);
+      await p.screenshot('report-lan-address-graph');
+    });
+    await withPage(path.join(dir, 'time-graph.svg'), async (p) => {
+      const dom = await readReport(p.page);
+      assert.deepEqual(dom.externalRefs, []);
+      assert.deepEqual(p.requests, []);
+      assert.equal(dom.timeGraph.present, true);
+      assert.deepEqual(dom.timeGraph.series.map((x) => x.part).sort(), ['in', 'internal', 'martian', 'out']);
+      assert.deepEqual(dom.timeGraph.markers, pageDom.timeGraph.markers);
+      assert.deepEqual(p.problems(), []);
+      await p.screenshot('report-lan-time-graph');
+    });
+  });
+
   test('--from/--to: the time graph and the alerts keep to the range', async () => {
     const from = 1_795_340_530;
     const to = 1_795_340_540;
@@ -347,7 +373,7 @@ describe('the LAN report with options, in chromium', { skip: noBrowser || noLan 
   });
 });
 
-describe('50 000 local addresses', { skip: noBrowser || noReport }, () => {
+describe('50 000 local addresses', { skip: noBrowser || noReport, timeout: 300_000 }, () => {
   const COUNT = 50_000;
   test('top 50 plus others, under 5 MB, rendered in under 2 s', { timeout: 300_000 }, async () => {
     const capture = path.join(tmp, 'many.pcap');
@@ -368,8 +394,9 @@ describe('50 000 local addresses', { skip: noBrowser || noReport }, () => {
     const top50 = tally.map((r) => r.bytes as number).sort((a, b) => b - a).slice(0, 50);
     await withPage(file, async (p) => {
       // from navigation start to the first frame painted after load
-      const ms = await p.page.evaluate(
-        () => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())))),
+      const ms = await bounded(
+        'the first frame',
+        p.page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))))),
       );
       assert.ok(ms < 2000, `rendered in ${Math.round(ms)} ms`);
       const dom = await readReport(p.page);

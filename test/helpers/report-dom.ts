@@ -6,6 +6,7 @@
  * to fail on a page that breaks it.
  */
 import type { Page } from 'playwright-core';
+import { bounded } from './browser.js';
 
 /** The four segments of an address bar, in their order. */
 export const PARTS = ['rx-ext', 'tx-ext', 'rx-int', 'tx-int'] as const;
@@ -95,6 +96,10 @@ export interface ReportDom {
 
 /** Reads the page (in the page: the function is serialised, so it uses nothing from here). */
 export function readReport(page: Page): Promise<ReportDom> {
+  return bounded('reading the page', readNow(page));
+}
+
+function readNow(page: Page): Promise<ReportDom> {
   return page.evaluate(() => {
     const num = (v: string | null): number => (v === null || v.trim() === '' ? NaN : Number(v));
     const q = (sel: string, root: ParentNode = document): Element[] => Array.from(root.querySelectorAll(sel));
@@ -497,10 +502,10 @@ async function tooltipShows(page: Page, want: string, ms: number): Promise<strin
     );
     return null;
   } catch {
-    const now = await page.evaluate(() => {
+    const now = await bounded('reading #tooltip', page.evaluate(() => {
       const t = document.getElementById('tooltip');
       return t === null ? 'no #tooltip' : `${t.checkVisibility() ? 'shown' : 'hidden'}: "${(t.textContent ?? '').trim()}"`;
-    });
+    }));
     return now;
   }
 }
@@ -536,14 +541,14 @@ export async function checkTooltip(page: Page, dom: ReportDom, count = 6, ms = 3
 
 /** Clicks the header of COLUMN in #address-table. */
 export async function clickHeader(page: Page, column: string, ms = 3000): Promise<void> {
-  const handle = await page.evaluateHandle((col) => {
+  const handle = await bounded(`finding the ${column} header`, page.evaluateHandle((col) => {
     const table = document.getElementById('address-table') as HTMLTableElement | null;
     const row = table?.querySelector('tr[data-addr]') as HTMLTableRowElement | null;
     if (!table || !row) return null;
     const index = Array.from(row.cells).findIndex((c) => c.classList.contains(col));
     const head = table.tHead?.rows[table.tHead.rows.length - 1] ?? table.rows[0];
     return head?.cells[index] ?? null;
-  }, column);
+  }, column));
   const th = handle.asElement();
   if (th === null) throw new Error(`no header cell for the ${column} column of #address-table`);
   await th.click({ timeout: ms });
