@@ -431,3 +431,103 @@ test('--help and the man page come from the option table', () => {
   assert.match(man, /trk\\-tally \\-\\-by host \\-\\-every 5m \| trk\\-report \\-o day\.html/);
   assert.match(man, /\\fB\\-\\-rate\\-in\\fR/);
 });
+
+test('every form of input line: tally rows (other and totals too), alerts in three forms, STAT lines and records, reports', { skip: lanSkip }, () => {
+  const tallyRow = (start: number, key: string, f: Record<string, number>): string =>
+    JSON.stringify({ type: 'tally', start, end: start + 60, by: 'host', key, pkts: 1, bytes: (f.rx_bytes ?? 0) + (f.tx_bytes ?? 0), ...f });
+  const lines = [
+    tallyRow(1795340400, '10.0.0.1', { rx_bytes: 1000, tx_bytes: 300, in_bytes: 700, out_bytes: 200, internal_bytes: 400 }),
+    tallyRow(1795340460, '10.0.0.1', { rx_bytes: 100, tx_bytes: 0, in_bytes: 0, martian_bytes: 60, internal_bytes: 40 }),
+    tallyRow(1795340400, '192.0.2.9', { rx_bytes: 5, tx_bytes: 5, in_bytes: 5, out_bytes: 5 }),
+    JSON.stringify({ type: 'tally', start: 1795340400, end: 1795340460, by: 'host', other: true, evicted: 0, pkts: 1, bytes: 50, rx_bytes: 50, in_bytes: 50 }),
+    JSON.stringify({ type: 'tally', start: 1795340400, end: 1795340460, by: 'host', total: true, keys: 3, pkts: 3, bytes: 1360, in_bytes: 750, out_bytes: 200, internal_bytes: 400 }),
+    JSON.stringify({ type: 'tally', start: 1795340400, end: 1795340460, by: 'port', key: '80', pkts: 1, bytes: 1 }),
+    '2026-11-22 09:40:10 ALERT ARP wrongnet smac=e6:eb:8b:70:75:21,arp_sip=10.20.5.4',
+    '[2026-11-22 09:40:20] HOST silent: 10.0.0.7 has sent nothing for 60 s',
+    JSON.stringify({ type: 'alert', ts: 1795340430.5, family: 'TCP', kind: 'synflood', dst: '10.0.0.1', msg: 'SYN flood' }),
+    '2026-11-22 09:40:00 STAT arp=3 arp_wrongnet=1',
+    JSON.stringify({ type: 'stat', ts: 1795340460, start: 1795340400, end: 1795340460, every: 60, arp: 2, arp_wrongnet: 0 }),
+    'a comment line that is left out',
+  ];
+  const reports = ok('trk-threshold', ['--read', LAN_CAPTURE, '-C', '-a', '5', '-r', '5', '-L', '10.10.1.0/24']).toString().split('\n').filter((l) => l.includes('"type":"report"'));
+  assert.equal(reports.length, 1);
+  const r = runBin('trk-report', ['--net', '10.0.0.0/8', '--csv', path.join(tmp, 'forms.csv')], [...lines, ...reports].join('\n') + '\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const data = trkData(r.stdout);
+  // 10.0.0.1 summed over its two intervals, then split: the martian bytes from the received side
+  assert.deepEqual(data.bars[0], { addr: '10.0.0.1', 'rx-ext': 700, 'tx-ext': 200, 'rx-int': 340, 'tx-int': 100, martian: 60, total: 1400 });
+  // 192.0.2.9 is not local: left out; trk-tally's own other row becomes the others bar
+  assert.deepEqual(data.bars.map((b: any) => b.addr), ['10.0.0.1', 'others']);
+  assert.equal(data.bars[1]['rx-ext'], 50);
+  // the series from the totals row, in the records' 60 s steps
+  assert.equal(data.series.step, 60);
+  assert.equal(data.series.in[0] * 60, 750);
+  const alerts = data.alerts.flatMap((g: any) => g.alerts.map((a: any) => `${a.family} ${a.kind}`));
+  assert.deepEqual(alerts.sort(), ['ARP wrongnet', 'HOST silent', 'TCP synflood']);
+  assert.equal(data.stats.length, 2);
+  assert.match(r.stdout, /<tr data-key="arp"><th scope="row">arp<\/th><td data-value="5">/);
+  assert.equal(data.reports.length, 1);
+  assert.equal(data.reports[0].net, '10.10.1.0/24');
+  assert.match(r.stdout, /<table id="reports">/);
+  const csv = fs.readFileSync(path.join(tmp, 'forms.csv'), 'utf8').split('\r\n');
+  assert.equal(csv[1], '10.0.0.1,700,200,340,100,60,900,440,1400');
+  assert.equal(csv[2], 'others,50,0,0,0,0,50,0,50');
+});
+
+test('rows without a direction are said to be so, on the page and on standard error', () => {
+  const row = JSON.stringify({ type: 'tally', start: 1795340400, end: 1795340460, by: 'host', key: '10.0.0.1', pkts: 2, bytes: 300, rx_bytes: 100, tx_bytes: 200 });
+  const r = runBin('trk-report', [], row + '\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^trk-report: 1 address\(es\) had no direction in the tally records: give trk-tally --net CIDR/);
+  assert.match(r.stdout, /<p class="note">1 address had no direction/);
+  assert.deepEqual(trkData(r.stdout).bars[0], { addr: '10.0.0.1', 'rx-ext': 0, 'tx-ext': 0, 'rx-int': 100, 'tx-int': 200, martian: 0, total: 300 });
+  assert.equal(runBin('trk-report', ['-q'], row + '\n').stderr, '', '-q: no notes');
+});
+
+test('bounds: a flood of alerts lists the first 500 of each kind; a long period keeps few buckets', () => {
+  const alerts: string[] = [];
+  for (let i = 0; i < 3000; i++) alerts.push(JSON.stringify({ type: 'alert', ts: 1795340400 + i, family: 'ARP', kind: 'wrongnet', spa: `10.20.${i >> 8}.${i & 255}` }));
+  // 200 days of hourly totals
+  for (let h = 0; h < 24 * 200; h++) alerts.push(JSON.stringify({ type: 'tally', start: 1795340400 + h * 3600, end: 1795344000 + h * 3600, by: 'host', total: true, keys: 1, pkts: 1, bytes: 3600, in_bytes: 3600 }));
+  const r = runBin('trk-report', [], alerts.join('\n') + '\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.length < 1_000_000, `${r.stdout.length} bytes`);
+  const data = trkData(r.stdout);
+  assert.equal(data.alerts[0].count, 3000);
+  assert.equal(data.alerts[0].alerts.length, 500);
+  assert.match(r.stdout, /ARP wrongnet: 3000 \(the first 500 listed and marked\)/);
+  assert.equal(tags(r.stdout, 'line').filter((l) => l.class === 'alert-marker').length, 500);
+  assert.match(r.stdout, /<h2>Alerts \(3000\)<\/h2>/);
+  // 200 days: a day a point, 1 byte/s each
+  assert.equal(data.series.step, 86400);
+  assert.ok(data.series.in.length >= 200 && data.series.in.length <= 202, `${data.series.in.length} points`);
+  assert.ok(data.series.in.slice(1, -1).every((x: number) => x === 1), 'hourly totals averaged over the day');
+});
+
+test('a capture over days is counted in coarser buckets past the bound, and nothing is lost', async () => {
+  const file = path.join(tmp, 'days.pcap');
+  const out = fs.createWriteStream(file);
+  const writer = new PcapWriter(out, { linktype: 1 });
+  const frame = Buffer.alloc(64);
+  frame.write('020000000001020000000002', 0, 'hex');
+  frame.writeUInt16BE(0x0800, 12);
+  frame.writeUInt8(0x45, 14);
+  frame.writeUInt16BE(50, 16);
+  frame.writeUInt8(64, 22);
+  frame.writeUInt8(17, 23);
+  frame.writeUInt32BE(0xc6336401, 26); // 198.51.100.1
+  frame.writeUInt32BE(0x0a000001, 30); // 10.0.0.1
+  const seconds = 150_000; // past MAX_BUCKETS at one a second
+  for (let i = 0; i < seconds; i++) if (!writer.write(1_790_000_000 + i, 0, frame)) await writer.drain();
+  await writer.end();
+  const r = runBin('trk-report', ['-r', file, '--net', '10.0.0.0/8']);
+  assert.equal(r.code, 0, r.stderr);
+  const data = trkData(r.stdout);
+  assert.equal(data.bars[0]['rx-ext'], seconds * 64);
+  assert.equal(data.series.step, 600);
+  const sum = data.series.in.reduce((a: number, b: number) => a + b, 0) * data.series.step;
+  assert.ok(Math.abs(sum - seconds * 64) < 1, `${sum}`);
+  // 64 bytes a second, every full step
+  assert.ok(data.series.in.slice(1, -1).every((x: number) => x === 64));
+});

@@ -33,6 +33,9 @@ export function reportPage(v: View): string {
     `<h1>${esc(v.title)}</h1>`,
     `<p class="summary">${esc(period)} (local time) &middot; ${v.addresses} local address${v.addresses === 1 ? '' : 'es'} &middot; ${humanBytes(v.totals.total)} to and from them &middot; from ${v.source === 'capture' ? 'a capture, tallied by trk-report' : v.source === 'tally' ? 'trk-tally records' : 'no traffic records'}</p>`,
   );
+  if (v.undirected) {
+    out.push(`<p class="note">${v.undirected} address${v.undirected === 1 ? '' : 'es'} had no direction in the tally records (trk-tally without --net, and records not from trk-classify): all their traffic shows as internal.</p>`);
+  }
   if (v.inexact) {
     out.push(`<p class="note">${v.inexact} address${v.inexact === 1 ? '' : 'es'} had martian bytes that were not received (trk-classify --outside-mac): their internal split is not exact (man trk-report, THE FOUR SPLITS).</p>`);
   }
@@ -71,12 +74,12 @@ export function reportPage(v: View): string {
   out.push(`</tbody><tfoot><tr class="total"><th scope="row">total</th>${billingCells(b.total)}</tr></tfoot></table></section>`);
 
   // ---- alerts
-  const count = v.alerts.reduce((s, g) => s + g.alerts.length, 0);
+  const count = v.alerts.reduce((s, g) => s + g.count, 0);
   out.push(`<section id="alerts-section"><h2>Alerts (${count})</h2>`);
   out.push('<table id="alerts"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">kind</th><th scope="col">details</th></tr></thead>');
   if (count === 0) out.push('<tbody><tr class="none"><td colspan="4">no alerts in the period</td></tr></tbody>');
   for (const g of v.alerts) {
-    out.push(`<tbody class="alert-group" data-family="${esc(g.family)}" data-kind="${esc(g.kind)}"><tr class="group"><th colspan="4" scope="rowgroup">${esc(g.family)} ${esc(g.kind)}: ${g.alerts.length}</th></tr>`);
+    out.push(`<tbody class="alert-group" data-family="${esc(g.family)}" data-kind="${esc(g.kind)}"><tr class="group"><th colspan="4" scope="rowgroup">${esc(g.family)} ${esc(g.kind)}: ${g.count}${g.count > g.alerts.length ? ` (the first ${g.alerts.length} listed and marked)` : ''}</th></tr>`);
     for (const a of g.alerts) {
       out.push(
         `<tr class="alert" data-ts="${a.ts}" data-family="${esc(a.family)}" data-kind="${esc(a.kind)}"><td><a href="#t-${stepStart(v, a.ts)}">${localDateTime(a.ts)}</a></td><td>${esc(a.family)}</td><td>${esc(a.kind)}</td><td class="details">${esc(a.details)}</td></tr>`,
