@@ -102,7 +102,7 @@ test('the page holds the DOM contract: bars, segments, tables, time graph, alert
   const groups = graph.split('<g class="bar"').slice(1);
   assert.equal(groups.length, addrs.length);
   groups.forEach((g, i) => {
-    const segs = tags(g, 'rect').filter((r) => r.class?.split(' ').includes('seg'));
+    const segs = tags(g, 'rect').filter((r) => r.class === 'seg');
     assert.deepEqual(segs.map((s) => s['data-part']), [...PARTS], addrs[i]);
     for (const s of segs) {
       assert.equal(s.tabindex, '0');
@@ -343,7 +343,7 @@ test('--top, --sort and --addr choose the bars and the time graph', { skip: lanS
   assert.deepEqual(data.bars.map((b: any) => b.addr), ['10.10.1.30', '10.10.1.20', 'others']);
   const { rows } = tallyHosts(['-r', LAN_CAPTURE, ...NETS]);
   assert.equal(data.bars[2].total, rows.get('10.10.1.1').bytes + rows.get('10.10.1.99').bytes + rows.get('2001:db8:10:0:3072:13ff:feb6:831a').bytes + rows.get('2001:db8:10::1').bytes);
-  assert.match(html, /<th scope="col" class="rx-int" data-sort="rx-int" aria-sort="descending">/);
+  assert.match(html, /<th scope="col" data-sort="rx-int" aria-sort="descending">/);
   // the time graph of 10.10.1.30 is its own traffic: all internal, as trk-tally's row says
   const sum = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) * data.series.step);
   assert.equal(sum(data.series.internal), rows.get('10.10.1.30').internal_bytes);

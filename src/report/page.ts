@@ -46,7 +46,7 @@ export function reportPage(v: View): string {
   out.push(`<th scope="col" data-sort="addr" aria-sort="${v.sort === 'addr' ? 'ascending' : 'none'}"><button type="button">address</button></th>`);
   for (const key of [...PARTS, 'total'] as const) {
     const label = key === 'total' ? 'total' : PART_LABEL[key];
-    out.push(`<th scope="col" class="${key}" data-sort="${key}" aria-sort="${v.sort === key ? 'descending' : 'none'}"><button type="button">${label}</button></th>`);
+    out.push(`<th scope="col" data-sort="${key}" aria-sort="${v.sort === key ? 'descending' : 'none'}"><button type="button">${label}</button></th>`);
   }
   out.push('</tr></thead><tbody>');
   for (const b of v.bars) {
@@ -66,7 +66,7 @@ export function reportPage(v: View): string {
   out.push(
     `<p>External traffic is to or from outside the local networks; internal, between local addresses.${charged ? ` Charges: ${esc(String(b.rateOut ?? 0))} ${esc(b.currency)} per GB external, ${esc(String(b.rateIn ?? 0))} ${esc(b.currency)} per GB internal (1 GB = 10^9 bytes).` : ''}${b.all ? '' : ` The table lists the top ${v.top} addresses and the others summed; the CSV (--csv) has every address.`}</p>`,
   );
-  out.push(`<table id="billing"><thead><tr><th scope="col">address</th><th scope="col" class="ext-bytes">external bytes</th><th scope="col" class="int-bytes">internal bytes</th>${charged ? `<th scope="col" class="charge">charge (${esc(b.currency)})</th>` : ''}</tr></thead><tbody>`);
+  out.push(`<table id="billing"><thead><tr><th scope="col">address</th><th scope="col">external bytes</th><th scope="col">internal bytes</th>${charged ? `<th scope="col">charge (${esc(b.currency)})</th>` : ''}</tr></thead><tbody>`);
   const billingCells = (r: View['billing']['total']): string =>
     `<td class="ext-bytes" data-bytes="${r.ext}">${grouped(r.ext)}</td><td class="int-bytes" data-bytes="${r.int}">${grouped(r.int)}</td>` +
     (r.charge !== undefined ? `<td class="charge" data-amount="${r.charge.toFixed(2)}">${r.charge.toFixed(2)}</td>` : '');
