@@ -531,3 +531,17 @@ test('a capture over days is counted in coarser buckets past the bound, and noth
   // 64 bytes a second, every full step
   assert.ok(data.series.in.slice(1, -1).every((x: number) => x === 64));
 });
+
+test('a page that cannot be written is a runtime error (exit 1); a page is written whole or not at all', () => {
+  const row = JSON.stringify({ type: 'tally', start: 1795340400, end: 1795340460, by: 'host', key: '10.0.0.1', pkts: 1, bytes: 100, rx_bytes: 100, in_bytes: 100 }) + '\n';
+  const nowhere = path.join(tmp, 'no-such-dir', 'page.html');
+  const r = runBin('trk-report', ['-o', nowhere], row);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^trk-report: cannot write .*no-such-dir\/page\.html: no such file or directory/i);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  const page = path.join(tmp, 'whole.html');
+  fs.writeFileSync(page, 'the old page');
+  assert.equal(runBin('trk-report', ['-o', page], row).code, 0);
+  assert.match(fs.readFileSync(page, 'utf8'), /^<!DOCTYPE html>[\s\S]*<\/html>\n$/);
+  assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp')), [], 'no temporary file left');
+});

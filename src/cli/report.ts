@@ -113,6 +113,9 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const subjectText = options.addr as string | undefined;
   const subject = subjectText === undefined ? undefined : networks('--addr', [subjectText]);
   const { files, iface } = input.chooseInput(options, true);
+  if ((options.output === undefined || options.output === '-') && process.stdout.isTTY) {
+    throw new UsageError('standard output is a terminal: give -o FILE for the page (or redirect it: > report.html)');
+  }
   const filter = (options.filter as string | undefined) ?? (positional.length ? positional.join(' ') : undefined);
 
   // ---- the input: lines into the model; captures and pkt records through trk-tally's engine
@@ -201,11 +204,17 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     import('node:fs'),
     import('node:path'),
   ]);
+  const { InputError } = await import('../capture/source.js');
+  const reason = (err: unknown): string => (err as Error).message.replace(/^[A-Z]+: /, '');
+  // written whole or not at all: a page being rewritten by cron is never seen half done
   const writeFile = (file: string, text: string): void => {
+    const temporary = `${file}.${process.pid}.tmp`;
     try {
-      fs.writeFileSync(file, text);
+      fs.writeFileSync(temporary, text);
+      fs.renameSync(temporary, file);
     } catch (err) {
-      throw new UsageError(`cannot write ${file}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
+      fs.rmSync(temporary, { force: true });
+      throw new InputError(`cannot write ${file}: ${reason(err)}`);
     }
   };
   if (options.svg !== undefined) {
@@ -213,7 +222,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (err) {
-      throw new UsageError(`cannot make ${dir}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
+      throw new InputError(`cannot make ${dir}: ${reason(err)}`);
     }
     writeFile(path.join(dir, 'address-graph.svg'), svg.addressGraph(view, { standalone: true }) + '\n');
     writeFile(path.join(dir, 'time-graph.svg'), svg.timeGraph(view, { standalone: true }) + '\n');
