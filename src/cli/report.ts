@@ -205,7 +205,8 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     import('node:path'),
   ]);
   const { InputError } = await import('../capture/source.js');
-  const reason = (err: unknown): string => (err as Error).message.replace(/^[A-Z]+: /, '');
+  // 'ENOENT: no such file or directory, open …' → 'no such file or directory' (the file is named already)
+  const reason = (err: unknown): string => (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
   // written whole or not at all: a page being rewritten by cron is never seen half done
   const writeFile = (file: string, text: string): void => {
     const temporary = `${file}.${process.pid}.tmp`;
