@@ -483,6 +483,16 @@ test('rows without a direction are said to be so, on the page and on standard er
   assert.match(r.stdout, /<p class="note">1 address had no direction/);
   assert.deepEqual(trkData(r.stdout).bars[0], { addr: '10.0.0.1', 'rx-ext': 0, 'tx-ext': 0, 'rx-int': 100, 'tx-int': 200, martian: 0, total: 300 });
   assert.equal(runBin('trk-report', ['-q'], row + '\n').stderr, '', '-q: no notes');
+  // pkt records without a dir field and without --net: the same
+  if (lanSkip) return;
+  const records = ok('trk-capture', ['-r', LAN_CAPTURE]);
+  const p = runBin('trk-report', [], records);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(p.stderr, 'trk-report: pkt records without --net: every address has a bar, remote ones too, split only as far as the records say their direction; give --net CIDR\n');
+  // with --net, or annotated by trk-classify, they are split, as from the capture itself
+  const direct = trkData(ok('trk-report', ['-r', LAN_CAPTURE, ...NETS]).toString()).bars;
+  assert.deepEqual(trkData(ok('trk-report', NETS, records).toString()).bars, direct);
+  assert.deepEqual(trkData(ok('trk-report', [], ok('trk-classify', ['-r', LAN_CAPTURE, ...NETS])).toString()).bars.filter((b: any) => direct.some((d: any) => d.addr === b.addr)), direct);
 });
 
 test('bounds: a flood of alerts lists the first 500 of each kind; a long period keeps few buckets', () => {

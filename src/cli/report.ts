@@ -182,8 +182,13 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   if (lines.tallies > 0 && m.source !== 'tally' && tally.packets === 0 && range.from === -Infinity && range.to === Infinity) {
     note('the tally records have no host table: run trk-tally with --by host');
   }
-  if (m.undirected) note(`${m.undirected} address(es) had no direction in the tally records: give trk-tally --net CIDR (or feed it trk-classify's records) to split them`);
-  if (m.inexact) note(`${m.inexact} address(es) had martian bytes that were not received: their internal split is not exact`);
+  if (m.source === 'capture' && !local) {
+    // pkt records, with trk-classify's dir or without: one thing to say, and one fix
+    note('pkt records without --net: every address has a bar, remote ones too, split only as far as the records say their direction; give --net CIDR');
+  } else {
+    if (m.undirected) note(`${m.undirected} address(es) had no direction in the tally records: give trk-tally --net CIDR (or feed it trk-classify's records) to split them`);
+    if (m.inexact) note(`${m.inexact} address(es) had martian bytes that were not received: their internal split is not exact`);
+  }
 
   // ---- the page, and the files beside it
   const view = viewMod.makeView(m, {

@@ -71,6 +71,8 @@ export class CaptureTally {
     const table = r.tables[0];
     if (table === undefined) return;
     for (const row of table.rows) {
+      // pkt records neither annotated by trk-classify nor classified here (--net)
+      if (row.rxBytes + row.txBytes > 0 && row.inBytes + row.outBytes + row.internalBytes + row.martianBytes === 0) m.undirected++;
       const { split, exact } = splitOf(row.key, countersOf(row));
       if (!exact) m.inexact++;
       m.hosts.set(row.key, split);

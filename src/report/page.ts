@@ -34,7 +34,7 @@ export function reportPage(v: View): string {
     `<p class="summary">${esc(period)} (local time) &middot; ${v.addresses} local address${v.addresses === 1 ? '' : 'es'} &middot; ${humanBytes(v.totals.total)} to and from them &middot; from ${v.source === 'capture' ? 'a capture, tallied by trk-report' : v.source === 'tally' ? 'trk-tally records' : 'no traffic records'}</p>`,
   );
   if (v.undirected) {
-    out.push(`<p class="note">${v.undirected} address${v.undirected === 1 ? '' : 'es'} had no direction in the tally records (trk-tally without --net, and records not from trk-classify): all their traffic shows as internal.</p>`);
+    out.push(`<p class="note">${v.undirected} address${v.undirected === 1 ? '' : 'es'} had no direction in the input (no --net, and records not from trk-classify): all their traffic shows as internal.</p>`);
   }
   if (v.inexact) {
     out.push(`<p class="note">${v.inexact} address${v.inexact === 1 ? '' : 'es'} had martian bytes that were not received (trk-classify --outside-mac): their internal split is not exact (man trk-report, THE FOUR SPLITS).</p>`);
