@@ -49,12 +49,12 @@ export const spec: CommandSpec = {
     { long: 'to', type: 'string', arg: 'WHEN', help: 'only what starts before WHEN (same forms as --from)' },
     {
       long: 'step', type: 'string', arg: 'DURATION',
-      help: 'the time graph\'s step: 10s, 5m, 1h … (default: the coarsest of 1s, 2s, 5s, 10s … 1d that gives at most 300 points)',
+      help: 'the time graph\'s step: 10s, 5m, 1h ... (default: the finest of 1s, 2s, 5s, 10s ... 1d that gives at most 300 points)',
       detail: 'Never finer than the input: from tally records, the step is at least their interval (trk-tally --every).',
     },
     { long: 'rate-in', type: 'number', arg: 'PRICE', min: 0, help: 'price per GB (10^9 bytes) of internal traffic, between local addresses' },
     { long: 'rate-out', type: 'number', arg: 'PRICE', min: 0, help: 'price per GB (10^9 bytes) of external traffic, to or from outside' },
-    { long: 'currency', type: 'string', arg: 'TEXT', help: 'the charges\' currency, as shown (EUR, USD, kr …)' },
+    { long: 'currency', type: 'string', arg: 'TEXT', help: 'the charges\' currency, as shown (EUR, USD, kr ...)' },
     { long: 'title', type: 'string', arg: 'TEXT', default: 'trk-report', help: "the page's title and heading" },
     { long: 'quiet', short: 'q', type: 'flag', help: 'no notes on standard error' },
   ],
@@ -113,6 +113,9 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const subjectText = options.addr as string | undefined;
   const subject = subjectText === undefined ? undefined : networks('--addr', [subjectText]);
   const { files, iface } = input.chooseInput(options, true);
+  if ((options.output === undefined || options.output === '-') && process.stdout.isTTY) {
+    throw new UsageError('standard output is a terminal: give -o FILE for the page (or redirect it: > report.html)');
+  }
   const filter = (options.filter as string | undefined) ?? (positional.length ? positional.join(' ') : undefined);
 
   // ---- the input: lines into the model; captures and pkt records through trk-tally's engine
@@ -179,7 +182,13 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   if (lines.tallies > 0 && m.source !== 'tally' && tally.packets === 0 && range.from === -Infinity && range.to === Infinity) {
     note('the tally records have no host table: run trk-tally with --by host');
   }
-  if (m.inexact) note(`${m.inexact} address(es) had martian bytes that were not received: their internal split is not exact`);
+  if (m.source === 'capture' && !local) {
+    // pkt records, with trk-classify's dir or without: one thing to say, and one fix
+    note('pkt records without --net: every address has a bar, remote ones too, split only as far as the records say their direction; give --net CIDR');
+  } else {
+    if (m.undirected) note(`${m.undirected} address(es) had no direction in the tally records: give trk-tally --net CIDR (or feed it trk-classify's records) to split them`);
+    if (m.inexact) note(`${m.inexact} address(es) had martian bytes that were not received: their internal split is not exact`);
+  }
 
   // ---- the page, and the files beside it
   const view = viewMod.makeView(m, {
@@ -200,11 +209,18 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     import('node:fs'),
     import('node:path'),
   ]);
+  const { InputError } = await import('../capture/source.js');
+  // 'ENOENT: no such file or directory, open …' → 'no such file or directory' (the file is named already)
+  const reason = (err: unknown): string => (err as Error).message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  // written whole or not at all: a page being rewritten by cron is never seen half done
   const writeFile = (file: string, text: string): void => {
+    const temporary = `${file}.${process.pid}.tmp`;
     try {
-      fs.writeFileSync(file, text);
+      fs.writeFileSync(temporary, text);
+      fs.renameSync(temporary, file);
     } catch (err) {
-      throw new UsageError(`cannot write ${file}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
+      fs.rmSync(temporary, { force: true });
+      throw new InputError(`cannot write ${file}: ${reason(err)}`);
     }
   };
   if (options.svg !== undefined) {
@@ -212,7 +228,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (err) {
-      throw new UsageError(`cannot make ${dir}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
+      throw new InputError(`cannot make ${dir}: ${reason(err)}`);
     }
     writeFile(path.join(dir, 'address-graph.svg'), svg.addressGraph(view, { standalone: true }) + '\n');
     writeFile(path.join(dir, 'time-graph.svg'), svg.timeGraph(view, { standalone: true }) + '\n');

@@ -14,7 +14,7 @@ import type { Packet } from '../decode/packet.js';
 import type { PrefixSet } from '../net/prefixes.js';
 import { DEFAULT_CONN_IDLE, DEFAULT_MAX_KEYS, TallyEngine } from '../tally/engine.js';
 import type { Counters, IntervalResult } from '../tally/types.js';
-import { addBucket, seeTime, splitOf, type HostCounters, type ReportModel, type TimeRange } from './model.js';
+import { addBytes, seeTime, splitOf, type HostCounters, type ReportModel, type TimeRange } from './model.js';
 
 /** DIR_* (none, in, out, internal, transit, martian) → index in a bucket (in, out, internal, martian); -1 for none and transit. */
 const SERIES_INDEX = [-1, 0, 1, 2, -1, 3];
@@ -50,14 +50,14 @@ export class CaptureTally {
     const i = SERIES_INDEX[dir] ?? -1;
     if (i < 0) return;
     const subject = this.o.subject;
-    const at = p.tsSec;
+    const m = this.model;
     if (subject === undefined) {
-      addBucket(this.model.buckets, at, i, p.len);
+      addBytes(m, p.tsSec, i, p.len);
       return;
     }
     // as the subject's host rows would sum it: once for each end inside it
-    if (p.srcOff >= 0 && subject.containsAt(p.ipVersion, p.data, p.srcOff)) addBucket(this.model.buckets, at, i, p.len);
-    if (p.dstOff >= 0 && subject.containsAt(p.ipVersion, p.data, p.dstOff)) addBucket(this.model.buckets, at, i, p.len);
+    if (p.srcOff >= 0 && subject.containsAt(p.ipVersion, p.data, p.srcOff)) addBytes(m, p.tsSec, i, p.len);
+    if (p.dstOff >= 0 && subject.containsAt(p.ipVersion, p.data, p.dstOff)) addBytes(m, p.tsSec, i, p.len);
   }
 
   finish(): void {
@@ -67,11 +67,12 @@ export class CaptureTally {
     if (r === undefined) return;
     const m = this.model;
     m.source = 'capture';
-    m.resolution = 1;
     seeTime(m, r.start, r.end);
     const table = r.tables[0];
     if (table === undefined) return;
     for (const row of table.rows) {
+      // pkt records neither annotated by trk-classify nor classified here (--net)
+      if (row.rxBytes + row.txBytes > 0 && row.inBytes + row.outBytes + row.internalBytes + row.martianBytes === 0) m.undirected++;
       const { split, exact } = splitOf(row.key, countersOf(row));
       if (!exact) m.inexact++;
       m.hosts.set(row.key, split);

@@ -71,6 +71,8 @@ export interface HostCounters {
   in: number;
   out: number;
   martian: number;
+  /** internal_bytes: not needed for the split, only to tell a row that has no direction at all. */
+  internal?: number;
 }
 
 /** The rule above; `exact` false when the martian bytes did not fit on the received side. */
@@ -132,6 +134,8 @@ export interface ReportModel {
   other: HostSplit | undefined;
   /** The split could not be made exactly for these addresses (see splitOf). */
   inexact: number;
+  /** Addresses whose rows had bytes but no direction (trk-tally without --net, records not from trk-classify). */
+  undirected: number;
   /** Time series of the subject: bucket start → bytes in, out, internal, martian. */
   buckets: Buckets;
   /** Seconds per bucket as read (1 for a capture, the tally interval for records). */
@@ -151,6 +155,7 @@ export function emptyModel(): ReportModel {
     hosts: new Map(),
     other: undefined,
     inexact: 0,
+    undirected: 0,
     buckets: new Map(),
     resolution: 1,
     first: NaN,
@@ -160,6 +165,32 @@ export function emptyModel(): ReportModel {
     reports: [],
     source: 'none',
   };
+}
+
+/**
+ * Most buckets kept: past it the buckets are merged into coarser ones (ten
+ * times the seconds each), so a month of capture at one-second resolution
+ * does not hold 2.6 million of them. The time graph shows a few hundred
+ * points anyway.
+ */
+export const MAX_BUCKETS = 100_000;
+
+/** Bytes at time ts, in the bucket of the model's resolution that holds it. */
+export function addBytes(m: ReportModel, ts: number, dir: number, bytes: number): void {
+  addBucket(m.buckets, Math.floor(ts / m.resolution) * m.resolution, dir, bytes);
+  if (m.buckets.size > MAX_BUCKETS) setResolution(m, m.resolution * 10);
+}
+
+/** Coarser buckets: what was counted is merged into buckets of `seconds`. */
+export function setResolution(m: ReportModel, seconds: number): void {
+  if (seconds <= m.resolution) return;
+  const old = m.buckets;
+  m.buckets = new Map();
+  m.resolution = seconds;
+  for (const [at, b] of old) {
+    const to = Math.floor(at / seconds) * seconds;
+    for (let i = 0; i < b.length; i++) if (b[i]) addBucket(m.buckets, to, i, b[i]!);
+  }
 }
 
 export function addBucket(buckets: Buckets, at: number, dir: number, bytes: number): void {

@@ -33,6 +33,9 @@ export function reportPage(v: View): string {
     `<h1>${esc(v.title)}</h1>`,
     `<p class="summary">${esc(period)} (local time) &middot; ${v.addresses} local address${v.addresses === 1 ? '' : 'es'} &middot; ${humanBytes(v.totals.total)} to and from them &middot; from ${v.source === 'capture' ? 'a capture, tallied by trk-report' : v.source === 'tally' ? 'trk-tally records' : 'no traffic records'}</p>`,
   );
+  if (v.undirected) {
+    out.push(`<p class="note">${v.undirected} address${v.undirected === 1 ? '' : 'es'} had no direction in the input (no --net, and records not from trk-classify): all their traffic shows as internal.</p>`);
+  }
   if (v.inexact) {
     out.push(`<p class="note">${v.inexact} address${v.inexact === 1 ? '' : 'es'} had martian bytes that were not received (trk-classify --outside-mac): their internal split is not exact (man trk-report, THE FOUR SPLITS).</p>`);
   }
@@ -43,7 +46,7 @@ export function reportPage(v: View): string {
   out.push(`<th scope="col" data-sort="addr" aria-sort="${v.sort === 'addr' ? 'ascending' : 'none'}"><button type="button">address</button></th>`);
   for (const key of [...PARTS, 'total'] as const) {
     const label = key === 'total' ? 'total' : PART_LABEL[key];
-    out.push(`<th scope="col" class="${key}" data-sort="${key}" aria-sort="${v.sort === key ? 'descending' : 'none'}"><button type="button">${label}</button></th>`);
+    out.push(`<th scope="col" data-sort="${key}" aria-sort="${v.sort === key ? 'descending' : 'none'}"><button type="button">${label}</button></th>`);
   }
   out.push('</tr></thead><tbody>');
   for (const b of v.bars) {
@@ -63,7 +66,7 @@ export function reportPage(v: View): string {
   out.push(
     `<p>External traffic is to or from outside the local networks; internal, between local addresses.${charged ? ` Charges: ${esc(String(b.rateOut ?? 0))} ${esc(b.currency)} per GB external, ${esc(String(b.rateIn ?? 0))} ${esc(b.currency)} per GB internal (1 GB = 10^9 bytes).` : ''}${b.all ? '' : ` The table lists the top ${v.top} addresses and the others summed; the CSV (--csv) has every address.`}</p>`,
   );
-  out.push(`<table id="billing"><thead><tr><th scope="col">address</th><th scope="col" class="ext-bytes">external bytes</th><th scope="col" class="int-bytes">internal bytes</th>${charged ? `<th scope="col" class="charge">charge (${esc(b.currency)})</th>` : ''}</tr></thead><tbody>`);
+  out.push(`<table id="billing"><thead><tr><th scope="col">address</th><th scope="col">external bytes</th><th scope="col">internal bytes</th>${charged ? `<th scope="col">charge (${esc(b.currency)})</th>` : ''}</tr></thead><tbody>`);
   const billingCells = (r: View['billing']['total']): string =>
     `<td class="ext-bytes" data-bytes="${r.ext}">${grouped(r.ext)}</td><td class="int-bytes" data-bytes="${r.int}">${grouped(r.int)}</td>` +
     (r.charge !== undefined ? `<td class="charge" data-amount="${r.charge.toFixed(2)}">${r.charge.toFixed(2)}</td>` : '');
@@ -71,12 +74,12 @@ export function reportPage(v: View): string {
   out.push(`</tbody><tfoot><tr class="total"><th scope="row">total</th>${billingCells(b.total)}</tr></tfoot></table></section>`);
 
   // ---- alerts
-  const count = v.alerts.reduce((s, g) => s + g.alerts.length, 0);
+  const count = v.alerts.reduce((s, g) => s + g.count, 0);
   out.push(`<section id="alerts-section"><h2>Alerts (${count})</h2>`);
   out.push('<table id="alerts"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">kind</th><th scope="col">details</th></tr></thead>');
   if (count === 0) out.push('<tbody><tr class="none"><td colspan="4">no alerts in the period</td></tr></tbody>');
   for (const g of v.alerts) {
-    out.push(`<tbody class="alert-group" data-family="${esc(g.family)}" data-kind="${esc(g.kind)}"><tr class="group"><th colspan="4" scope="rowgroup">${esc(g.family)} ${esc(g.kind)}: ${g.alerts.length}</th></tr>`);
+    out.push(`<tbody class="alert-group" data-family="${esc(g.family)}" data-kind="${esc(g.kind)}"><tr class="group"><th colspan="4" scope="rowgroup">${esc(g.family)} ${esc(g.kind)}: ${g.count}${g.count > g.alerts.length ? ` (the first ${g.alerts.length} listed and marked)` : ''}</th></tr>`);
     for (const a of g.alerts) {
       out.push(
         `<tr class="alert" data-ts="${a.ts}" data-family="${esc(a.family)}" data-kind="${esc(a.kind)}"><td><a href="#t-${stepStart(v, a.ts)}">${localDateTime(a.ts)}</a></td><td>${esc(a.family)}</td><td>${esc(a.kind)}</td><td class="details">${esc(a.details)}</td></tr>`,

@@ -16,7 +16,7 @@ import type { LineSink } from '../io/lines.js';
 import { lineKind } from '../io/line-kind.js';
 import { parseEvent } from '../mail/parse.js';
 import type { PrefixSet } from '../net/prefixes.js';
-import { addBucket, inRange, seeTime, splitOf, type HostCounters, type ReportModel, type TimeRange } from './model.js';
+import { addBytes, inRange, seeTime, setResolution, splitOf, type HostCounters, type ReportModel, type TimeRange } from './model.js';
 
 export interface LineReaderOptions {
   model: ReportModel;
@@ -112,12 +112,11 @@ export class ReportLineReader {
     const m = this.o.model;
     m.source = 'tally';
     seeTime(m, start, end);
-    m.resolution = Math.max(m.resolution, Math.round(end - start) || 1);
-    const c: HostCounters = { rx: num(r.rx_bytes), tx: num(r.tx_bytes), in: num(r.in_bytes), out: num(r.out_bytes), martian: num(r.martian_bytes) };
+    setResolution(m, Math.round(end - start) || 1);
+    const c: HostCounters = { rx: num(r.rx_bytes), tx: num(r.tx_bytes), in: num(r.in_bytes), out: num(r.out_bytes), martian: num(r.martian_bytes), internal: num(r.internal_bytes) };
     const dirs = [num(r.in_bytes), num(r.out_bytes), num(r.internal_bytes), num(r.martian_bytes)];
-    const at = Math.floor(start);
     if (r.total === true) {
-      if (this.o.subject === undefined) dirs.forEach((b, i) => b && addBucket(m.buckets, at, i, b));
+      if (this.o.subject === undefined) dirs.forEach((b, i) => b && addBytes(m, start, i, b));
       return true;
     }
     if (r.other === true) {
@@ -128,7 +127,7 @@ export class ReportLineReader {
     if (typeof key !== 'string') return true;
     if (this.o.local && !this.o.local.contains(key)) return true;
     this.counters.set(key, sum(this.counters.get(key), c));
-    if (this.o.subject?.contains(key)) dirs.forEach((b, i) => b && addBucket(m.buckets, at, i, b));
+    if (this.o.subject?.contains(key)) dirs.forEach((b, i) => b && addBytes(m, start, i, b));
     return true;
   }
 
@@ -169,6 +168,7 @@ export class ReportLineReader {
   finish(): void {
     const m = this.o.model;
     for (const [addr, c] of this.counters) {
+      if (c.rx + c.tx > 0 && c.in + c.out + c.martian + (c.internal ?? 0) === 0) m.undirected++;
       const { split, exact } = splitOf(addr, c);
       if (!exact) m.inexact++;
       m.hosts.set(addr, split);
@@ -192,5 +192,6 @@ function sum(a: HostCounters | undefined, b: HostCounters): HostCounters {
   a.in += b.in;
   a.out += b.out;
   a.martian += b.martian;
+  a.internal = (a.internal ?? 0) + (b.internal ?? 0);
   return a;
 }

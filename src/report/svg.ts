@@ -103,7 +103,7 @@ export function barSvg(b: Bar, i: number, scale: number, label: number): string 
   for (const part of PARTS) {
     const w = (b[part] / scale) * L.plot;
     parts.push(
-      `<rect class="seg ${part}" data-part="${part}" data-bytes="${b[part]}" x="${fmt(x)}" y="0" width="${fmt(w)}" height="${L.bar}" fill="${PART_COLOUR[part]}" tabindex="0"><title>${esc(segmentText(b.addr, part, b[part]))}</title></rect>`,
+      `<rect class="seg" data-part="${part}" data-bytes="${b[part]}" x="${fmt(x)}" y="0" width="${fmt(w)}" height="${L.bar}" fill="${PART_COLOUR[part]}" tabindex="0"><title>${esc(segmentText(b.addr, part, b[part]))}</title></rect>`,
     );
     x += w;
   }

@@ -58,8 +58,13 @@ export interface BillingRow {
 export interface AlertGroup {
   family: string;
   kind: string;
+  /** How many the period had; `alerts` lists the first MAX_ALERTS_LISTED of them. */
+  count: number;
   alerts: ReportAlert[];
 }
+
+/** Alerts listed (and marked on the time graph) per family and kind: a flood of one kind must not make the page huge. */
+export const MAX_ALERTS_LISTED = 500;
 
 export interface View {
   title: string;
@@ -75,6 +80,7 @@ export interface View {
   /** Totals over every address (not just the bars). */
   totals: Bar;
   inexact: number;
+  undirected: number;
   series: { subject: string; start: number; end: number; step: number; in: number[]; out: number[]; internal: number[]; martian: number[] };
   billing: { rows: BillingRow[]; all: boolean; rateIn?: number; rateOut?: number; currency: string; total: BillingRow };
   alerts: AlertGroup[];
@@ -176,10 +182,14 @@ export function makeView(m: ReportModel, o: ViewOptions): View {
   for (const a of m.alerts) {
     const key = `${a.family} ${a.kind}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { family: a.family, kind: a.kind, alerts: [] }));
+    if (!g) groups.set(key, (g = { family: a.family, kind: a.kind, count: 0, alerts: [] }));
+    g.count++;
     g.alerts.push(a);
   }
-  for (const g of groups.values()) g.alerts.sort((a, b) => a.ts - b.ts);
+  for (const g of groups.values()) {
+    g.alerts.sort((a, b) => a.ts - b.ts);
+    if (g.alerts.length > MAX_ALERTS_LISTED) g.alerts.length = MAX_ALERTS_LISTED;
+  }
 
   const billing: View['billing'] = { rows: billingRows, all: allBilled, currency: o.currency, total: billingRow(all) };
   if (o.rateIn !== undefined) billing.rateIn = o.rateIn;
@@ -195,6 +205,7 @@ export function makeView(m: ReportModel, o: ViewOptions): View {
     bars,
     totals: barOf(all),
     inexact: m.inexact,
+    undirected: m.undirected,
     series,
     billing,
     alerts: [...groups.values()],
