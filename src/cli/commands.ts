@@ -16,4 +16,5 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   mail: () => import('./mail.js'),
   upload: () => import('./upload.js'),
   collect: () => import('./collect.js'),
+  report: () => import('./report.js'),
 };
