@@ -41,6 +41,7 @@ const TRK_MAIL = path.join(REPO, 'bin', 'trk-mail.js');
 const SPLIT2 = path.join(REPO, 'dist', 'scripts', 'bench-split2.js');
 const TRK_UPLOAD = path.join(REPO, 'bin', 'trk-upload.js');
 const TRK_COLLECT = path.join(REPO, 'bin', 'trk-collect.js');
+const TRK_REPORT = path.join(REPO, 'bin', 'trk-report.js');
 /** issue 5: trk-threshold's subnet table on a million distinct /24s, bounded and (as ipband's) not. */
 const SUBNETS = 1_000_000;
 /** ipband's defaults, and iptrk's alarms all on, for trk-threshold's throughput rows. */
@@ -317,6 +318,7 @@ async function main(): Promise<number> {
   let split2Row: Row | undefined;
   let uploadRow: Row | undefined;
   let collectorCpuRow: Row | undefined;
+  let reportRow: Row | undefined;
   if (ready === true) {
     const count = await countLines(trk(['-r', file]));
     if (count.code !== 0 || count.lines !== packets) {
@@ -337,6 +339,13 @@ async function main(): Promise<number> {
     tallyPipedRow = await measure('trk-capture -r FILE | trk-tally --by host --every 0', ['bash', '-o', 'pipefail', '-c', tallyPipe], runs, packets);
     rows.push(await measure('trk-tally -r FILE --by host (every 60 s)', [node, TRK_TALLY, '-r', file, '--by', 'host'], runs, packets));
     rows.push(tallyRow, tallyPipedRow);
+    // issue 8: the capture tallied in-process into the self-contained page
+    if (fs.existsSync(TRK_REPORT)) {
+      const reportOut = path.join(os.tmpdir(), `trk-bench-report-${process.pid}.html`);
+      reportRow = await measure('trk-report -r FILE -o page.html', [node, TRK_REPORT, '-r', file, ...CLASSIFY_NETS, '-q', '-o', reportOut], runs, packets);
+      rows.push(reportRow);
+      fs.rmSync(reportOut, { force: true });
+    }
     thresholdRow = await measure('trk-threshold --read FILE (ipband defaults)', [node, TRK_THRESHOLD, '--read', file, ...THRESHOLD_ARGS], runs, packets);
     thresholdAlarmsRow = await measure('trk-threshold --read FILE, iptrk alarms on', [node, TRK_THRESHOLD, '--read', file, ...THRESHOLD_ARGS, ...THRESHOLD_ALARMS], runs, packets);
     rows.push(thresholdRow, thresholdAlarmsRow);
@@ -454,6 +463,7 @@ async function main(): Promise<number> {
     { label: 'trk-threshold --read ÷ tcpdump -nn (pkts/s)', value: thresholdRow && tcpdumpText ? ratio(thresholdRow, tcpdumpText) : undefined, target: '', ok: undefined },
     { label: 'trk-threshold, alarms on ÷ tcpdump -nn -q (pkts/s)', value: thresholdAlarmsRow && ratio(thresholdAlarmsRow, tcpdumpQ), target: '', ok: undefined },
     verdictFor('trk-mail pass-through ÷ cat | split2 (lines/s)', mailRow && split2Row && ratio(mailRow, split2Row), TARGET_MAIL_VS_SPLIT2),
+    { label: 'trk-report -r FILE ÷ tcpdump -nn -q (pkts/s)', value: reportRow && ratio(reportRow, tcpdumpQ), target: '', ok: undefined },
     { label: 'trk-upload → trk-collect ÷ cat | split2 (lines/s)', value: uploadRow && split2Row && ratio(uploadRow, split2Row), target: '', ok: undefined },
     // how much of a core the collector needs for a sensor's lines, against the time Node takes just to pass them through
     { label: 'cat | split2 wall ÷ trk-collect CPU (same lines)', value: collectorCpuRow && split2Row && ratio(collectorCpuRow, split2Row), target: '', ok: undefined },
