@@ -16,6 +16,7 @@ import { BIN, LAN_CAPTURE, noCorpus } from './helpers/paths.js';
 import { waitUntil } from './helpers/netns.js';
 import { browserUnavailable, closeBrowser, withPage } from './helpers/browser.js';
 import { checkContract, readReport } from './helpers/report-dom.js';
+import { WEB_LIMITS, WebPages } from '../src/collect/web.js';
 
 const ENV = { ...process.env, TZ: 'UTC' };
 const NETS = ['--net', '10.10.1.0/24', '--net', '2001:db8:10::/64'];
@@ -126,9 +127,13 @@ describe('trk-collect --web', { skip: noLan, timeout: 180_000 }, () => {
     try {
       await post(c.port, 'gw1', gw1);
       await post(c.port, 'gw2', gw2);
-      const index = await get(c.port, '/');
+      const root = await get(c.port, '/');
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.location, 'web/');
+      const index = await get(c.port, '/web/');
       assert.equal(index.status, 200);
-      for (const href of ['/web/all', '/web/gw1', '/web/gw2']) assert.ok(index.body.includes(`href="${href}"`), `the index links ${href}`);
+      // relative links, so that a proxy may serve the pages under a prefix
+      for (const href of ['all', 'gw1', 'gw2']) assert.ok(index.body.includes(`href="${href}"`), `the index links ${href}`);
       const one = await get(c.port, '/web/gw1');
       assert.equal(one.status, 200);
       assert.match(String(one.headers['content-type']), /^text\/html/);
@@ -139,6 +144,7 @@ describe('trk-collect --web', { skip: noLan, timeout: 180_000 }, () => {
       assert.ok((all.alerts as unknown[]).length > 0, 'the alerts are on the page');
       assert.equal((await get(c.port, '/web/gw9')).status, 404);
       assert.equal((await get(c.port, '/web/gw1/nothing')).status, 404);
+      assert.equal((await get(c.port, '/web/%zz')).status, 404);
 
       // the event stream: an update after a new batch, none before
       const events = await new Promise<{ text: () => string; close: () => void }>((resolve, reject) => {
@@ -201,11 +207,14 @@ describe('trk-collect --web', { skip: noLan, timeout: 180_000 }, () => {
           assert.ok(!first.addressGraph.bars.some((b) => b.addr === '10.10.1.250'));
           await page.evaluate(() => {
             (window as unknown as { __marker: number }).__marker = 1;
+            window.scrollTo(0, 200);
           });
+          assert.equal(await page.evaluate(() => window.scrollY), 200, 'the page is long enough to scroll');
           await post(c.port, 'gw1', newHostLine(1795340525, '10.10.1.250'));
           await page.waitForSelector('#address-graph g.bar[data-addr="10.10.1.250"]', { timeout: 10_000 });
           await page.waitForSelector('#address-table tr[data-addr="10.10.1.250"]', { timeout: 10_000 });
           assert.equal(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 1, 'the page was not reloaded');
+          assert.ok((await page.evaluate(() => window.scrollY)) >= 200, 'the scroll stayed');
           const dom = await readReport(page);
           assert.ok(dom.addressGraph.bars.some((b) => b.addr === '10.10.1.250'), 'the new bar is read back');
           assert.deepEqual(checkContract(dom, open.requests), []);
@@ -230,6 +239,103 @@ describe('trk-collect --web', { skip: noLan, timeout: 180_000 }, () => {
       assert.equal(await c.stop(), 0);
     } finally {
       c.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('trk-collect --web: the bounds (in process)', { timeout: 60_000 }, () => {
+  const saved = { ...WEB_LIMITS };
+  after(() => Object.assign(WEB_LIMITS, saved));
+
+  async function serve(pages: WebPages): Promise<{ port: number; close: () => Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      if (!pages.handle(req, res, (req.url ?? '/').replace(/\?.*$/, ''))) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      port: (server.address() as import('node:net').AddressInfo).port,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise((r) => server.close(() => r()));
+      },
+    };
+  }
+
+  /** An open event stream: its text so far, and how to hang up. */
+  function stream(port: number, p: string): Promise<{ status: number; text: () => string; ended: Promise<void>; close: () => void }> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        const ended = new Promise<void>((r) => res.on('close', () => r()));
+        resolve({ status: res.statusCode!, text: () => text, ended, close: () => req.destroy() });
+      });
+      req.on('error', reject);
+    });
+  }
+
+  test('at most MAX_CLIENTS streams, one update a second, pings, streams gone on hang-up and on close()', async () => {
+    Object.assign(WEB_LIMITS, { MAX_CLIENTS: 3, PING: 100, MIN_INTERVAL: 400 });
+    const pages = new WebPages({ warn: () => undefined });
+    pages.add('gw1', Buffer.from(newHostLine(1795340520, '10.10.1.7')));
+    const s = await serve(pages);
+    try {
+      const open = [await stream(s.port, '/web/gw1/events'), await stream(s.port, '/web/all/events'), await stream(s.port, '/web/all/events')];
+      assert.deepEqual(open.map((o) => o.status), [200, 200, 200]);
+      assert.equal((await get(s.port, '/web/gw1/events')).status, 503, 'one stream too many');
+      await waitUntil(() => pages.streams === 3, () => `${pages.streams} streams`);
+      // five batches at once: one update now, one more after MIN_INTERVAL, no more
+      for (let i = 0; i < 5; i++) pages.add('gw1', Buffer.from(newHostLine(1795340520 + i * 5, `10.10.1.${20 + i}`)));
+      await waitUntil(() => (open[0]!.text().match(/event: update/g) ?? []).length === 1, () => open[0]!.text());
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal((open[0]!.text().match(/event: update/g) ?? []).length, 2, open[0]!.text());
+      assert.match(open[1]!.text(), /: ping\n\n/);
+      // a sensor's batch changes all too; another sensor's page does not change
+      pages.add('gw2', Buffer.from(newHostLine(1795340540, '10.10.1.30')));
+      await waitUntil(() => (open[1]!.text().match(/event: update/g) ?? []).length === 3, () => open[1]!.text());
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((open[0]!.text().match(/event: update/g) ?? []).length, 2, 'gw1 did not change');
+      // a client that hangs up is forgotten, and its place is free again
+      open[0]!.close();
+      await waitUntil(() => pages.streams === 2, () => `${pages.streams} streams`);
+      const again = await stream(s.port, '/web/gw2/events');
+      assert.equal(again.status, 200);
+      await waitUntil(() => pages.streams === 3, () => `${pages.streams} streams`);
+      // SIGTERM's close() ends every stream
+      pages.close();
+      await Promise.all([open[1]!.ended, open[2]!.ended, again.ended]);
+      assert.equal(pages.streams, 0);
+    } finally {
+      pages.close();
+      await s.close();
+      Object.assign(WEB_LIMITS, saved);
+    }
+  });
+
+  test('at most MAX_SENSORS sensor pages; more count in all only; at most MAX_HOSTS addresses a page', async () => {
+    Object.assign(WEB_LIMITS, { MAX_SENSORS: 2, MAX_HOSTS: 3 });
+    const warnings: string[] = [];
+    const pages = new WebPages({ warn: (m) => warnings.push(m) });
+    for (const [i, sensor] of ['gw1', 'gw2', 'gw3', 'gw4', 'all'].entries()) pages.add(sensor, Buffer.from(newHostLine(1795340520, `10.10.1.${i + 1}`)));
+    for (let i = 10; i < 20; i++) pages.add('gw1', Buffer.from(newHostLine(1795340520, `10.10.1.${i}`)));
+    const s = await serve(pages);
+    try {
+      assert.equal((await get(s.port, '/web/gw2')).status, 200);
+      assert.equal((await get(s.port, '/web/gw3')).status, 404);
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      const index = await get(s.port, '/web/');
+      assert.doesNotMatch(index.body, /gw3|href="all".*href="all"/s);
+      const all = dataOf((await get(s.port, '/web/all')).body);
+      assert.equal((all.totals as { total: number }).total, 15 * 9_000_000, 'every batch counts in all');
+      const gw1 = dataOf((await get(s.port, '/web/gw1')).body);
+      assert.equal(gw1.addresses, 3);
+      assert.deepEqual((gw1.bars as { addr: string }[]).map((b) => b.addr).at(-1), 'others');
+      assert.equal((gw1.totals as { total: number }).total, 11 * 9_000_000, 'the addresses past the bound are in others');
+    } finally {
+      pages.close();
+      await s.close();
+      Object.assign(WEB_LIMITS, saved);
     }
   });
 });

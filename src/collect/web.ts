@@ -6,7 +6,8 @@
  * view and page (src/report/), and Server-Sent Events tell open pages that
  * their model changed, so they fetch the page again and swap its parts.
  *
- *   GET /, /web/            index: a link to each sensor's page and to all
+ *   GET /, /web             redirect to web/
+ *   GET /web/               index: a link to each sensor's page and to all
  *   GET /web/all            the page of every sensor together
  *   GET /web/SENSOR         the page of one sensor (404 when none posted)
  *   GET /web/SCOPE/events   text/event-stream: "event: update" when the
@@ -128,7 +129,8 @@ export class WebPages {
   /** A committed batch's lines, as the sensor sent them. */
   add(sensor: string, body: Buffer): void {
     let s = this.sensors.get(sensor);
-    if (!s) {
+    // a sensor named all has no page of its own: /web/all is every sensor's
+    if (!s && sensor !== 'all') {
       if (this.sensors.size >= WEB_LIMITS.MAX_SENSORS) {
         if (!this.warnedFull) this.o.warn(`--web: ${WEB_LIMITS.MAX_SENSORS} sensors have pages; ${sensor} and later ones count in /web/all only`);
         this.warnedFull = true;
@@ -145,26 +147,35 @@ export class WebPages {
       answer(res, 401, 'the web pages need the --web-token password (HTTP Basic, any user name)\n', { 'WWW-Authenticate': 'Basic realm="trk-collect", charset="UTF-8"' });
       return true;
     }
-    if (path === '/' || path === '/web' || path === '/web/') {
-      answer(res, 200, this.index(), { 'Content-Type': 'text/html; charset=utf-8' });
+    // relative links and URLs throughout, so the pages work behind a proxy that serves them under a prefix
+    if (path === '/' || path === '/web') {
+      answer(res, 302, 'see web/\n', { Location: 'web/' });
       return true;
     }
-    const m = /^\/web\/([^/]+)(\/events)?\/?$/.exec(path);
-    const name = m ? decodeURIComponent(m[1]!) : '';
+    if (path === '/web/') {
+      answer(res, 200, this.index(), { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      return true;
+    }
+    const m = /^\/web\/([^/]+)(\/events)?$/.exec(path);
+    let name = '';
+    try {
+      name = m ? decodeURIComponent(m[1]!) : '';
+    } catch {
+      // a bad %-escape: no such page
+    }
     const scope = name === 'all' ? this.all : SENSOR_NAME.test(name) ? this.sensors.get(name) : undefined;
     if (!m || !scope) {
       answer(res, 404, `no such page: ${m ? `no sensor ${name} has posted` : 'see /web/'}\n`);
       return true;
     }
-    const self = `/web/${encodeURIComponent(name)}`;
     if (m[2]) this.events(req, res, scope);
-    else answer(res, 200, scope.page(name === 'all' ? 'trk-collect: all sensors' : `trk-collect: ${name}`, `${self}/events`, this.o.top ?? 50), { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    else answer(res, 200, scope.page(name === 'all' ? 'trk-collect: all sensors' : `trk-collect: ${name}`, `${name}/events`, this.o.top ?? 50), { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
     return true;
   }
 
   private index(): string {
     const names = [...this.sensors.keys()].sort();
-    const items = [`<li><a href="/web/all">all sensors</a></li>`, ...names.map((n) => `<li><a href="/web/${encodeURIComponent(n)}">${esc(n)}</a></li>`)];
+    const items = [`<li><a href="all">all sensors</a></li>`, ...names.map((n) => `<li><a href="${encodeURIComponent(n)}">${esc(n)}</a></li>`)];
     return [
       '<!DOCTYPE html>',
       '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>trk-collect</title><link rel="icon" href="data:,"></head>',
