@@ -71,10 +71,15 @@ class Scope {
     for (const c of this.clients) c.changed();
   }
 
+  /** The page last drawn, and the version of the model it was drawn from: open pages all fetch again at once after a change. */
+  private drawn: { version: number; html: string } | undefined;
+
   page(title: string, events: string, top: number): string {
+    if (this.drawn?.version === this.version) return this.drawn.html;
     this.reader.finish();
     const view = makeView(this.model, { title, top, sort: 'total', step: undefined, rateIn: undefined, rateOut: undefined, currency: '', subject: undefined, billingMax: 1000 });
-    return reportPage(view, { live: { events } });
+    this.drawn = { version: this.version, html: reportPage(view, { live: { events } }) };
+    return this.drawn.html;
   }
 }
 
