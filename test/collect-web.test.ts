@@ -77,9 +77,10 @@ function request(port: number, options: http.RequestOptions, body?: string): Pro
 const get = (port: number, p: string, headers: Record<string, string> = {}): Promise<Answer> => request(port, { method: 'GET', path: p, headers });
 
 let seq = 0;
-async function post(port: number, sensor: string, body: string): Promise<void> {
-  const a = await request(port, { method: 'POST', path: '/ingest', headers: { 'X-Trk-Sensor': sensor, 'X-Trk-Batch': `web-${sensor}/${++seq}`, 'Content-Type': 'application/x-ndjson' } }, body);
+async function post(port: number, sensor: string, body: string, batch = `web-${sensor}/${++seq}`): Promise<Answer> {
+  const a = await request(port, { method: 'POST', path: '/ingest', headers: { 'X-Trk-Sensor': sensor, 'X-Trk-Batch': batch, 'Content-Type': 'application/x-ndjson' } }, body);
   assert.equal(a.status, 200, a.body);
+  return a;
 }
 
 /** The View a page was drawn from (its trk-data script), without the title. */
@@ -125,8 +126,10 @@ describe('trk-collect --web', { skip: noLan, timeout: 180_000 }, () => {
   test('pages per sensor and for all draw what trk-report draws of the same lines; 404 for an unknown sensor; events after a batch', async () => {
     const c = await start(['--web', '-q']);
     try {
-      await post(c.port, 'gw1', gw1);
+      await post(c.port, 'gw1', gw1, 'first/1');
       await post(c.port, 'gw2', gw2);
+      // a batch sent again (its answer was lost) is not counted again
+      assert.match((await post(c.port, 'gw1', gw1, 'first/1')).body, /duplicate/);
       const root = await get(c.port, '/');
       assert.equal(root.status, 302);
       assert.equal(root.headers.location, 'web/');

@@ -266,7 +266,9 @@ const LIVE_SCRIPT = `
       .catch(function () { /* the next event tries again */ })
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }
-  var source = new EventSource(conf.events);
+  var source = new EventSource(conf.events), opened = false;
   source.addEventListener('update', refresh);
+  // back after the collector restarted or the network came back: what changed meanwhile had no event
+  source.addEventListener('open', function () { if (opened) refresh(); opened = true; });
 })();
 `;
