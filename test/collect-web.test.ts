@@ -165,6 +165,7 @@ describe('trk-collect --web', { skip: noLan, timeout: 180_000 }, () => {
       assert.doesNotMatch(events.text(), /event: update/);
       await post(c.port, 'gw2', newHostLine(1795340520, '10.10.1.251'));
       await waitUntil(() => /event: update\n/.test(events.text()), () => `no update event: ${JSON.stringify(events.text())}`);
+      assert.match((await get(c.port, '/metrics')).body, /^trk_collect_web_streams 1$/m);
       // the stream does not hold the shutdown
       assert.equal(await c.stop(), 0);
       events.close();

@@ -211,6 +211,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
 
   // ---- the server
   const metrics = new metricsMod.Metrics();
+  if (pages) metrics.webStreams = () => pages.streams;
   const collector = new serverMod.Collector({ store, tokens: () => tokens, maxBatchBytes, metrics, output, warn: say, ...(pages ? { web: pages.handle.bind(pages) } : {}) });
   const serverOptions = { connectionsCheckingInterval: serverMod.SERVER_TIMEOUTS.connectionsCheckingInterval };
   let server: import('node:http').Server;
