@@ -16,7 +16,7 @@ const STDOUT_BACKLOG = 64 * 1024 * 1024;
 export const spec: CommandSpec = {
   name: COMMAND,
   summary: 'receive the lines trk-upload sends from many sensors: keep each exactly once in per-sensor files, and write them on standard output tagged with their sensor',
-  usage: ['[--listen [ADDR:]PORT] [--cert FILE --key FILE] [--tokens FILE] [--dir DIR [--keep-days N]] [--max-batch-bytes SIZE] [--no-stdout] [-q]'],
+  usage: ['[--listen [ADDR:]PORT] [--cert FILE --key FILE] [--tokens FILE] [--dir DIR [--keep-days N]] [--max-batch-bytes SIZE] [--web [--web-token FILE]] [--no-stdout] [-q]'],
   options: [
     {
       long: 'listen', type: 'string', arg: '[ADDR:]PORT', default: DEFAULT_LISTEN,
@@ -41,12 +41,24 @@ export const spec: CommandSpec = {
       help: 'refuse (413) a batch over SIZE bytes (K, M, G suffixes), compressed or inflated',
       detail: 'Inflating stops as soon as the output passes SIZE, so a small gzip bomb costs nothing. trk-upload batches are far smaller by default.',
     },
+    {
+      long: 'web', type: 'flag',
+      help: "serve trk-report's page live for each sensor (/web/SENSOR) and all together (/web/all), on the same port (see THE WEB PAGE)",
+      detail: 'The pages show the traffic summary of every sensor to whoever reaches the port: give --web-token, or bind to loopback (the default) behind a proxy that authenticates.',
+    },
+    {
+      long: 'web-token', type: 'string', arg: 'FILE',
+      help: 'the web pages need this password (the first line of FILE), sent as HTTP Basic with any user name; needed with --tokens',
+      detail: 'Posting tokens do not open the pages, and this password does not let anyone post. The file should be readable by the service only.',
+    },
+    { long: 'web-top', type: 'number', arg: 'N', min: 1, default: 50, help: 'the web pages draw bars for the N largest addresses, the rest summed in an others bar (trk-report --top)' },
     { long: 'no-stdout', type: 'flag', help: 'do not write the lines on standard output: keep them in --dir only' },
     { long: 'quiet', short: 'q', type: 'flag', help: 'no notes on standard error (warnings and the listening line still come)' },
   ],
   examples: [
     'trk-collect --listen 0.0.0.0:8514 --cert /etc/trk/collect.pem --key /etc/trk/collect.key --tokens /etc/trk/tokens --dir /var/lib/trk-collect | trk-mail --to noc@example.net',
     "trk-collect --dir /var/lib/trk-collect | awk '$4==\"ALERT\"'",
+    'trk-collect --listen 0.0.0.0:8514 --tokens /etc/trk/tokens --web --web-token /etc/trk/web-password --dir /var/lib/trk-collect --no-stdout',
     'trk-collect --listen [::]:8514 --tokens /etc/trk/tokens --dir /var/lib/trk-collect --keep-days 90 --no-stdout',
   ],
 };
@@ -87,8 +99,15 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   const keepDays = options['keep-days'] as number | undefined;
   if (keepDays !== undefined && !Number.isInteger(keepDays)) throw new UsageError(`--keep-days takes a whole number of days, not ${keepDays}`);
   const tokensFile = options.tokens as string | undefined;
+  const web = Boolean(options.web);
+  const webTokenFile = options['web-token'] as string | undefined;
+  if (webTokenFile !== undefined && !web) throw new UsageError('--web-token needs --web');
+  if (options['web-top'] !== undefined && !web) throw new UsageError('--web-top needs --web');
+  if (web && tokensFile !== undefined && webTokenFile === undefined) {
+    throw new UsageError('--web with --tokens needs --web-token FILE: the pages show every sensor\'s traffic, so they need a password too');
+  }
 
-  const [fs, http, https, tokensMod, storeMod, serverMod, metricsMod, tagMod, outputMod, source] = await Promise.all([
+  const [fs, http, https, tokensMod, storeMod, serverMod, metricsMod, tagMod, outputMod, source, webMod] = await Promise.all([
     import('node:fs'),
     import('node:http'),
     import('node:https'),
@@ -99,6 +118,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     import('../collect/tag.js'),
     import('../io/output.js'),
     import('../capture/source.js'),
+    web ? import('../collect/web.js') : undefined,
   ]);
   const say = (message: string): void => warn(COMMAND, message);
   const note = (message: string): void => {
@@ -138,6 +158,20 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
     }
   } else note('no --tokens: any client that reaches the port may post, as any sensor it names');
 
+  // ---- the web pages
+  let webToken: string | undefined;
+  if (webTokenFile !== undefined) {
+    try {
+      webToken = fs.readFileSync(webTokenFile, 'utf8').split('\n')[0]!.trim();
+      if ((fs.statSync(webTokenFile).mode & 0o077) !== 0) say(`${webTokenFile} can be read by others than its owner: chmod 600 it`);
+    } catch (e) {
+      throw new UsageError(`cannot read --web-token ${webTokenFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (webToken.length < 8) throw new UsageError(`--web-token ${webTokenFile}: the password on its first line must be at least 8 characters`);
+  }
+  const pages = webMod ? new webMod.WebPages({ ...(webToken === undefined ? {} : { token: webToken }), top: (options['web-top'] as number | undefined) ?? 50, warn: say }) : undefined;
+  if (web && webToken === undefined) note('--web without --web-token: the pages show every sensor\'s traffic to any client that reaches the port');
+
   // ---- the store and standard output
   let store: import('../collect/store.js').BatchStore;
   try {
@@ -152,6 +186,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
   let outFailed = false;
   const output = {
     write(sensor: string, body: Buffer): void {
+      pages?.add(sensor, body);
       if (noStdout || out.closed || outFailed) return;
       let t = tags.get(sensor);
       if (!t) tags.set(sensor, (t = tagMod.sensorTags(sensor)));
@@ -176,7 +211,8 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
 
   // ---- the server
   const metrics = new metricsMod.Metrics();
-  const collector = new serverMod.Collector({ store, tokens: () => tokens, maxBatchBytes, metrics, output, warn: say });
+  if (pages) metrics.webStreams = () => pages.streams;
+  const collector = new serverMod.Collector({ store, tokens: () => tokens, maxBatchBytes, metrics, output, warn: say, ...(pages ? { web: pages.handle.bind(pages) } : {}) });
   const serverOptions = { connectionsCheckingInterval: serverMod.SERVER_TIMEOUTS.connectionsCheckingInterval };
   let server: import('node:http').Server;
   try {
@@ -234,6 +270,7 @@ async function main({ options, positional }: ParsedArgs): Promise<number> {
 
   // ---- the end: no new connections; what is in flight commits and is answered; files are closed
   server.close();
+  pages?.close();
   server.closeIdleConnections();
   const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
   deadline.unref();

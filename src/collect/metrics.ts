@@ -52,6 +52,9 @@ export class Metrics {
     c.rejects.set(reason, (c.rejects.get(reason) ?? 0) + 1);
   }
 
+  /** --web: the event streams open now. */
+  webStreams: (() => number) | undefined;
+
   render(): string {
     const sensors = [...this.sensors.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const out: string[] = [];
@@ -73,6 +76,7 @@ export class Metrics {
         if (n) out.push(`trk_collect_rejects_total{sensor="${label(sensor)}",reason="${reason}"} ${n}`);
       }
     }
+    if (this.webStreams) out.push('# HELP trk_collect_web_streams Web pages open now (their event streams).', '# TYPE trk_collect_web_streams gauge', `trk_collect_web_streams ${this.webStreams()}`);
     return out.join('\n') + '\n';
   }
 }

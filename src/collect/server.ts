@@ -41,6 +41,8 @@ export interface CollectorOptions {
   output: LineSinkOut;
   warn(message: string): void;
   now?: () => number;
+  /** --web: the pages (src/collect/web.ts) answer their GETs; true when one was answered. */
+  web?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 /** 256 MiB: sixteen batches of the largest default size in flight at once. */
@@ -105,6 +107,7 @@ export class Collector {
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/healthz') return answer(res, 200, 'ok\n');
       if (path === '/metrics') return answer(res, 200, this.o.metrics.render(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      if (this.o.web?.(req, res, path)) return;
       return answer(res, 404, 'not found: POST batches (to /ingest), GET /healthz or /metrics\n');
     }
     if (req.method !== 'POST' || monitoring) {

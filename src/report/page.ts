@@ -16,7 +16,16 @@ import { PART_LABEL, PARTS } from './model.js';
 import { ADDR_LAYOUT, addressGraph, esc, grouped, humanBytes, timeGraph } from './svg.js';
 import { stepStart, type View } from './view.js';
 
-export function reportPage(v: View): string {
+export interface PageOptions {
+  /**
+   * Served live (trk-collect --web): the page listens to this Server-Sent
+   * Events URL and, on each event, fetches itself again and swaps the
+   * changed parts in place. trk-report's file has no such script.
+   */
+  live?: { events: string };
+}
+
+export function reportPage(v: View, o: PageOptions = {}): string {
   const period = Number.isFinite(v.start) ? `${localDateTime(v.start)} to ${localDateTime(v.end)}` : 'no timed input';
   const out: string[] = [];
   out.push(
@@ -106,6 +115,7 @@ export function reportPage(v: View): string {
   out.push('<div id="tooltip" role="tooltip" hidden></div>');
   out.push(`<script id="trk-data" type="application/json">${jsonForScript(v)}</script>`);
   out.push(`<script>${SCRIPT}</script>`);
+  if (o.live) out.push(`<script id="trk-live" type="application/json">${jsonForScript({ events: o.live.events })}</script>`, `<script>${LIVE_SCRIPT}</script>`);
   out.push('</body>', '</html>', '');
   return out.join('\n');
 }
@@ -202,5 +212,63 @@ const SCRIPT = `
   graph.addEventListener('focusin', show);
   graph.addEventListener('mouseout', hide);
   graph.addEventListener('focusout', hide);
+})();
+`;
+
+/**
+ * The live page's updater: on each event from the server, fetch this page
+ * again and put the parts that changed in place of the old ones (no reload:
+ * the scroll, the focus and the table's sort stay; the sort is applied again
+ * by clicking its heading, which the page script above handles).
+ */
+const LIVE_SCRIPT = `
+(function () {
+  'use strict';
+  var conf = JSON.parse(document.getElementById('trk-live').textContent);
+  var busy = false, again = false;
+  function currentSort() {
+    var th = document.querySelector('#address-table thead th[aria-sort="descending"], #address-table thead th[aria-sort="ascending"]');
+    return th ? th.getAttribute('data-sort') : null;
+  }
+  function swap(sel, next) {
+    var old = document.querySelector(sel), neu = next.querySelector(sel);
+    if (old && neu) { if (old.outerHTML !== neu.outerHTML) old.replaceWith(document.importNode(neu, true)); }
+    else if (old) old.remove();
+    else if (neu) document.getElementById('tooltip').before(document.importNode(neu, true));
+  }
+  function update(next) {
+    var sort = currentSort();
+    document.title = next.title;
+    ['h1', 'p.summary', '#time-domain', '#billing-section', '#alerts-section', '#stats-section', '#reports-section', '#trk-data'].forEach(function (sel) { swap(sel, next); });
+    var notes = document.querySelectorAll('p.note'), newNotes = next.querySelectorAll('p.note');
+    Array.prototype.forEach.call(notes, function (n) { n.remove(); });
+    var after = document.querySelector('p.summary');
+    Array.prototype.slice.call(newNotes).reverse().forEach(function (n) { after.after(document.importNode(n, true)); });
+    // the address graph and table keep their elements (the page script listens on them): their insides change
+    var graph = document.getElementById('address-graph'), g2 = next.getElementById('address-graph');
+    if (g2 && graph.innerHTML !== g2.innerHTML) {
+      Array.prototype.forEach.call(g2.attributes, function (a) { graph.setAttribute(a.name, a.value); });
+      graph.innerHTML = g2.innerHTML;
+    }
+    var body = document.querySelector('#address-table tbody'), b2 = next.querySelector('#address-table tbody');
+    if (b2 && body.innerHTML !== b2.innerHTML) body.innerHTML = b2.innerHTML;
+    var head = document.querySelector('#address-table thead'), h2 = next.querySelector('#address-table thead');
+    if (h2) Array.prototype.forEach.call(head.rows[0].cells, function (th, i) { th.setAttribute('aria-sort', h2.rows[0].cells[i].getAttribute('aria-sort')); });
+    if (sort) { var btn = document.querySelector('#address-table thead th[data-sort="' + sort + '"] button'); if (btn) btn.click(); }
+    document.documentElement.setAttribute('data-updated', String(Date.now()));
+  }
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(location.pathname, { cache: 'no-store', credentials: 'same-origin' })
+      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.text(); })
+      .then(function (html) { update(new DOMParser().parseFromString(html, 'text/html')); })
+      .catch(function () { /* the next event tries again */ })
+      .then(function () { busy = false; if (again) { again = false; refresh(); } });
+  }
+  var source = new EventSource(conf.events), opened = false;
+  source.addEventListener('update', refresh);
+  // back after the collector restarted or the network came back: what changed meanwhile had no event
+  source.addEventListener('open', function () { if (opened) refresh(); opened = true; });
 })();
 `;

@@ -27,6 +27,8 @@ export interface LineReaderOptions {
   subject: PrefixSet | undefined;
   /** A pkt record: the reader fills `packet` and returns true when the line is one. */
   pkt?: (buf: Buffer, start: number, end: number) => boolean;
+  /** Most addresses summed apart; past it a new address's rows go into the `others` row (trk-collect --web keeps a model per sensor for as long as it runs). */
+  maxHosts?: number;
 }
 
 export class ReportLineReader {
@@ -39,6 +41,8 @@ export class ReportLineReader {
   packets = 0;
   private readonly counters = new Map<string, HostCounters>();
   private otherCounters: HostCounters | undefined;
+  /** What the last finish() added to the model's counts, so that finish() can be called again as more lines come. */
+  private finished = { undirected: 0, inexact: 0 };
 
   constructor(private readonly o: LineReaderOptions) {}
 
@@ -126,7 +130,12 @@ export class ReportLineReader {
     const key = r.key;
     if (typeof key !== 'string') return true;
     if (this.o.local && !this.o.local.contains(key)) return true;
-    this.counters.set(key, sum(this.counters.get(key), c));
+    const known = this.counters.get(key);
+    if (known === undefined && this.o.maxHosts !== undefined && this.counters.size >= this.o.maxHosts) {
+      this.otherCounters = sum(this.otherCounters, c);
+      return true;
+    }
+    this.counters.set(key, sum(known, c));
     if (this.o.subject?.contains(key)) dirs.forEach((b, i) => b && addBytes(m, start, i, b));
     return true;
   }
@@ -164,20 +173,25 @@ export class ReportLineReader {
     return true;
   }
 
-  /** The sums become the model's splits. */
+  /** The sums become the model's splits (again, when more lines came since: the splits are replaced, not added). */
   finish(): void {
     const m = this.o.model;
+    let undirected = 0;
+    let inexact = 0;
     for (const [addr, c] of this.counters) {
-      if (c.rx + c.tx > 0 && c.in + c.out + c.martian + (c.internal ?? 0) === 0) m.undirected++;
+      if (c.rx + c.tx > 0 && c.in + c.out + c.martian + (c.internal ?? 0) === 0) undirected++;
       const { split, exact } = splitOf(addr, c);
-      if (!exact) m.inexact++;
+      if (!exact) inexact++;
       m.hosts.set(addr, split);
     }
     if (this.otherCounters) {
       const { split, exact } = splitOf('others', this.otherCounters);
-      if (!exact) m.inexact++;
+      if (!exact) inexact++;
       m.other = split;
     }
+    m.undirected += undirected - this.finished.undirected;
+    m.inexact += inexact - this.finished.inexact;
+    this.finished = { undirected, inexact };
   }
 }
 

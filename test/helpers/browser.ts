@@ -55,6 +55,8 @@ export interface OpenPage {
 export interface PageOptions {
   width?: number;
   height?: number;
+  /** Open this http:// URL instead of a file (trk-collect --web): its origin is let through, the rest refused and recorded. */
+  url?: string;
 }
 
 let shared: Promise<Browser> | undefined;
@@ -103,7 +105,8 @@ export async function withPage<T>(file: string, fn: (p: OpenPage) => Promise<T>,
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
     page.setDefaultNavigationTimeout(WAIT_MS);
-    const fileUrl = pathToFileURL(path.resolve(file)).href;
+    const fileUrl = options.url ?? pathToFileURL(path.resolve(file)).href;
+    const origin = options.url === undefined ? undefined : new URL(options.url).origin;
     const open: OpenPage = {
       page,
       console: [],
@@ -130,9 +133,9 @@ export async function withPage<T>(file: string, fn: (p: OpenPage) => Promise<T>,
     // refuse the network (file:// and data: are not routed, only recorded)
     page.on('request', (r) => {
       const url = r.url();
-      if (url !== fileUrl && !url.startsWith('data:')) open.requests.push(url);
+      if (url !== fileUrl && !url.startsWith('data:') && (origin === undefined || !url.startsWith(`${origin}/`))) open.requests.push(url);
     });
-    await context.route(/^(https?|wss?):/, (route) => route.abort());
+    await context.route(/^(https?|wss?):/, (route) => (origin !== undefined && route.request().url().startsWith(`${origin}/`) ? route.continue() : route.abort()));
     await page.goto(fileUrl, { waitUntil: 'load', timeout: WAIT_MS });
     return await fn(open);
   } finally {
