@@ -184,7 +184,7 @@ export class WebPages {
     return [
       '<!DOCTYPE html>',
       '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>trk-collect</title><link rel="icon" href="data:,"></head>',
-      `<body><h1>trk-collect</h1><p>${names.length} sensor${names.length === 1 ? '' : 's'} have posted.</p><ul id="sensors">${items.join('')}</ul></body></html>`,
+      `<body><h1>trk-collect</h1><p>${names.length === 1 ? '1 sensor has' : `${names.length} sensors have`} posted.</p><ul id="sensors">${items.join('')}</ul></body></html>`,
       '',
     ].join('\n');
   }
