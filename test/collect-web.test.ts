@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,62 +17,12 @@ import { waitUntil } from './helpers/netns.js';
 import { browserUnavailable, closeBrowser, withPage } from './helpers/browser.js';
 import { checkContract, readReport } from './helpers/report-dom.js';
 import { WEB_LIMITS, WebPages } from '../src/collect/web.js';
+import { request, startCollector as start, type Answer } from './helpers/collector.js';
 
 const ENV = { ...process.env, TZ: 'UTC' };
 const NETS = ['--net', '10.10.1.0/24', '--net', '2001:db8:10::/64'];
 const noLan = noCorpus || (fs.existsSync(LAN_CAPTURE) ? false : `${LAN_CAPTURE} is missing`);
 const noBrowser = browserUnavailable();
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  stderr(): string;
-  stop(): Promise<number | null>;
-  exited: Promise<number | null>;
-}
-
-async function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [BIN('trk-collect'), '--listen', '127.0.0.1:0', ...args], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  let done = false;
-  void exited.then(() => (done = true));
-  await waitUntil(() => done || /listening on http:\/\/.*:(\d+)\n/.test(err), () => `trk-collect did not say where it listens: ${err}`);
-  const m = /listening on http:\/\/.*:(\d+)\n/.exec(err);
-  if (!m) throw new Error(`trk-collect exited: ${err}`);
-  return {
-    child,
-    port: Number(m[1]),
-    stderr: () => err,
-    exited,
-    stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-function request(port: number, options: http.RequestOptions, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, agent: false, timeout: 20_000, ...options }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 20 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const get = (port: number, p: string, headers: Record<string, string> = {}): Promise<Answer> => request(port, { method: 'GET', path: p, headers });
 

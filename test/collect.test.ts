@@ -6,10 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import zlib from 'node:zlib';
 import { BIN } from './helpers/paths.js';
 import { waitUntil } from './helpers/netns.js';
 import { localDay } from '../src/collect/store.js';
+import { request, startCollector as start, type Answer, type RunningCollector } from './helpers/collector.js';
 
 const ENV = { ...process.env, TZ: 'UTC' };
 const TODAY = localDay(Date.now());
@@ -25,44 +25,6 @@ const TOKEN_GW2 = '9a8b7c6d5e4f30211f2e3d4c5b6a7980';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'trk-collect-'));
-}
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  scheme: string;
-  stdout(): Buffer;
-  stderr(): string;
-  /** SIGTERM and the exit code. */
-  stop(): Promise<number | null>;
-  exited: Promise<number | null>;
-}
-
-/** Start trk-collect and wait for its "listening on" line. */
-async function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [BIN('trk-collect'), '--listen', '127.0.0.1:0', ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => out.push(d));
-  child.stderr!.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  let done = false;
-  void exited.then(() => (done = true));
-  await waitUntil(() => done || /listening on (https?):\/\/.*:(\d+)\n/.test(err), () => `trk-collect did not say where it listens: ${err}`);
-  const m = /listening on (https?):\/\/.*:(\d+)\n/.exec(err);
-  if (!m) throw new Error(`trk-collect exited: ${err}`);
-  return {
-    child,
-    port: Number(m[2]),
-    scheme: m[1]!,
-    stdout: () => Buffer.concat(out),
-    stderr: () => err,
-    exited,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
 }
 
 interface Post {
@@ -77,12 +39,6 @@ interface Post {
   ca?: Buffer;
 }
 
-interface Answer {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
 /** One batch as trk-upload posts it. */
 function post(port: number, p: Post): Promise<Answer> {
   const raw = Buffer.isBuffer(p.body) ? p.body : Buffer.from(p.body);
@@ -95,27 +51,6 @@ function post(port: number, p: Post): Promise<Answer> {
   if (p.token !== undefined) headers['Authorization'] = `Bearer ${p.token}`;
   Object.assign(headers, p.headers ?? {});
   return request(port, { method: 'POST', path: '/ingest', headers, ...(p.ca ? { ca: p.ca } : {}) }, body);
-}
-
-function request(port: number, options: https.RequestOptions, body?: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const lib = options.ca ? https : http;
-    let answered = false;
-    const req = lib.request({ host: '127.0.0.1', port, agent: false, servername: 'localhost', timeout: 20_000, ...options }, (res) => {
-      answered = true;
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 20 s')));
-    // a server that answers 413 early and closes may cut the upload: the answer is what counts
-    req.on('error', (e) => {
-      if (!answered) reject(e);
-    });
-    req.end(body);
-  });
 }
 
 const get = (port: number, path: string): Promise<Answer> => request(port, { method: 'GET', path });
@@ -632,7 +567,7 @@ test('a full disk: the batch gets 503 and a warning, nothing of it stays; once t
   const dir = tmpdir();
   assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status, 0);
   const filler = path.join(dir, 'filler');
-  let c: Running | undefined;
+  let c: RunningCollector | undefined;
   try {
     c = await start(['-q', '--dir', dir]);
     const batch = ('f'.repeat(99) + '\n').repeat(400); // 40 000 bytes
