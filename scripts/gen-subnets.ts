@@ -6,22 +6,14 @@
  */
 import fs from 'node:fs';
 import { PcapWriter } from '../src/capture/pcap-writer.js';
+import { udpTemplateFrame } from './udp-frame.js';
 
 export async function generateSubnetCapture(path: string, count: number, startSec = 1_790_000_040): Promise<void> {
   const out = fs.createWriteStream(path);
   const writer = new PcapWriter(out, { linktype: 1 });
   // Ethernet + IPv4 + UDP, 64 bytes on the wire; only the source address changes
-  const frame = Buffer.alloc(64);
-  frame.write('020000000001020000000002', 0, 'hex');
-  frame.writeUInt16BE(0x0800, 12);
-  frame.writeUInt8(0x45, 14);
-  frame.writeUInt16BE(50, 16);
-  frame.writeUInt8(64, 22);
-  frame.writeUInt8(17, 23);
+  const frame = udpTemplateFrame();
   frame.writeUInt32BE(0x0a000001, 30);
-  frame.writeUInt16BE(40000, 34);
-  frame.writeUInt16BE(53, 36);
-  frame.writeUInt16BE(30, 38);
   for (let i = 0; i < count; i++) {
     frame.writeUInt32BE((0x01000001 + i * 256) >>> 0, 26);
     // spread over 30 seconds: one averaging period of the default 60

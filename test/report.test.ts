@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PcapWriter } from '../src/capture/pcap-writer.js';
+import { udpTemplateFrame } from '../scripts/udp-frame.js';
 import { BIN, LAN_CAPTURE, noCorpus } from './helpers/paths.js';
 
 const ENV = { ...process.env, TZ: 'UTC' };
@@ -283,16 +284,7 @@ test('--svg writes each graph as a standalone SVG; --csv the billing of every ad
 async function manyAddressesCapture(file: string, count: number): Promise<void> {
   const out = fs.createWriteStream(file);
   const writer = new PcapWriter(out, { linktype: 1 });
-  const frame = Buffer.alloc(64);
-  frame.write('020000000001020000000002', 0, 'hex');
-  frame.writeUInt16BE(0x0800, 12);
-  frame.writeUInt8(0x45, 14);
-  frame.writeUInt16BE(50, 16);
-  frame.writeUInt8(64, 22);
-  frame.writeUInt8(17, 23);
-  frame.writeUInt16BE(40000, 34);
-  frame.writeUInt16BE(53, 36);
-  frame.writeUInt16BE(30, 38);
+  const frame = udpTemplateFrame();
   const outside = 0xc6336401; // 198.51.100.1
   for (let i = 0; i < count; i++) {
     const local = (0x0a010000 + i) >>> 0;
@@ -519,13 +511,7 @@ test('a capture over days is counted in coarser buckets past the bound, and noth
   const file = path.join(tmp, 'days.pcap');
   const out = fs.createWriteStream(file);
   const writer = new PcapWriter(out, { linktype: 1 });
-  const frame = Buffer.alloc(64);
-  frame.write('020000000001020000000002', 0, 'hex');
-  frame.writeUInt16BE(0x0800, 12);
-  frame.writeUInt8(0x45, 14);
-  frame.writeUInt16BE(50, 16);
-  frame.writeUInt8(64, 22);
-  frame.writeUInt8(17, 23);
+  const frame = udpTemplateFrame();
   frame.writeUInt32BE(0xc6336401, 26); // 198.51.100.1
   frame.writeUInt32BE(0x0a000001, 30); // 10.0.0.1
   const seconds = 150_000; // past MAX_BUCKETS at one a second

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
+import { udpTemplateFrame } from '../../scripts/udp-frame.js';
 
 export const MANY_NET = '10.0.0.0/8';
 
@@ -25,16 +26,7 @@ export function manyLengths(i: number): [number, number] {
 export async function generateManyHosts(path: string, count: number, startSec = 1_790_000_000): Promise<void> {
   const out = fs.createWriteStream(path);
   const writer = new PcapWriter(out, { linktype: 1 });
-  const frame = Buffer.alloc(64);
-  frame.write('020000000001020000000002', 0, 'hex');
-  frame.writeUInt16BE(0x0800, 12);
-  frame.writeUInt8(0x45, 14);
-  frame.writeUInt16BE(50, 16);
-  frame.writeUInt8(64, 22);
-  frame.writeUInt8(17, 23);
-  frame.writeUInt16BE(40000, 34);
-  frame.writeUInt16BE(53, 36);
-  frame.writeUInt16BE(30, 38);
+  const frame = udpTemplateFrame();
   const OUTSIDE = 0xc6336407; // 198.51.100.7
   const SERVER = 0x0a000001; // 10.0.0.1
   for (let i = 0; i < count; i++) {
