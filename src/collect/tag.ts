@@ -13,12 +13,12 @@
  * src/io/line-kind.ts reads both tagged forms.
  */
 import type { LineOutput } from '../io/output.js';
+import { SENSOR_TEXT_TAG, startsWith } from '../io/line-kind.js';
 
 const NEWLINE = 0x0a;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const ALREADY_TAGGED = Buffer.from('{"sensor":');
-const TEXT_TAGGED = Buffer.from('sensor=');
 
 export interface SensorTags {
   /** `{"sensor":"NAME",` — replaces a record's opening brace. */
@@ -54,7 +54,7 @@ export function writeTagged(out: LineOutput, tags: SensorTags, body: Buffer): vo
         out.pos += prefix.copy(out.buf, out.pos);
         out.copyLine(body, start + 1, end);
       }
-    } else if (startsWith(body, start, end, TEXT_TAGGED)) {
+    } else if (startsWith(body, start, end, SENSOR_TEXT_TAG)) {
       out.copyLine(body, start, end);
     } else {
       out.reserve(tags.text.length + end - start + 1);
@@ -63,10 +63,4 @@ export function writeTagged(out: LineOutput, tags: SensorTags, body: Buffer): vo
     }
     start = end + 1;
   }
-}
-
-function startsWith(body: Buffer, start: number, end: number, prefix: Buffer): boolean {
-  if (end - start < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (body[start + i] !== prefix[i]) return false;
-  return true;
 }

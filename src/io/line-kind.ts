@@ -24,8 +24,9 @@ const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
 const TYPE_KEY = Buffer.from('"type":"');
-const SENSOR_KEY = Buffer.from('{"sensor":"');
-const SENSOR_PREFIX = Buffer.from('sensor=');
+/** How trk-collect tags a sensor's record and its text lines (src/collect/tag.ts). */
+export const SENSOR_RECORD_TAG = Buffer.from('{"sensor":"');
+export const SENSOR_TEXT_TAG = Buffer.from('sensor=');
 const STAT = Buffer.from('STAT');
 const ALERT = Buffer.from('ALERT');
 
@@ -35,20 +36,27 @@ export function lineKind(buf: Buffer, start: number, end: number): LineKind {
   const first = buf[start]!;
   if (first === OPEN_BRACE) return recordKind(buf, start, end);
   if (first >= DIGIT_0 && first <= DIGIT_9) return textKind(buf, start, end);
-  if (startsWith(buf, start, end, SENSOR_PREFIX)) {
-    const space = buf.indexOf(SPACE, start);
-    if (space < 0 || space >= end) return 'other';
-    return textKind(buf, space + 1, end);
-  }
-  return 'other';
+  const space = sensorTagSpace(buf, start, end);
+  return space < 0 ? 'other' : textKind(buf, space + 1, end);
+}
+
+/**
+ * For a text line trk-collect tagged, `sensor=NAME LINE`: the index of the
+ * blank after NAME (NAME is buf[start + SENSOR_TEXT_TAG.length, it), LINE
+ * follows it); -1 for any other line.
+ */
+export function sensorTagSpace(buf: Buffer, start: number, end: number): number {
+  if (!startsWith(buf, start, end, SENSOR_TEXT_TAG)) return -1;
+  const space = buf.indexOf(SPACE, start + SENSOR_TEXT_TAG.length);
+  return space < 0 || space >= end ? -1 : space;
 }
 
 /** A record's "type", which trk writes first (or second, after trk-collect's "sensor"). */
 function recordKind(buf: Buffer, start: number, end: number): LineKind {
   let at = start + 1;
-  if (startsWith(buf, start, end, SENSOR_KEY)) {
+  if (startsWith(buf, start, end, SENSOR_RECORD_TAG)) {
     // skip the sensor's name (no quotes or escapes in it: see SENSOR_NAME) and the comma
-    const close = buf.indexOf(QUOTE, start + SENSOR_KEY.length);
+    const close = buf.indexOf(QUOTE, start + SENSOR_RECORD_TAG.length);
     if (close < 0 || close + 2 > end) return 'other';
     at = close + 2;
   }
@@ -81,7 +89,8 @@ function textKind(buf: Buffer, start: number, end: number): LineKind {
   return 'other';
 }
 
-function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
+/** buf[start, end) begins with prefix. */
+export function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
   if (end - start < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false;
   return true;

@@ -21,6 +21,7 @@
  */
 import { readReportRecord } from '../threshold/report.js';
 import { DATE_TIME_LENGTH, hasDateTimeShape, localEpochSeconds, parseDetails } from '../io/text-line.js';
+import { SENSOR_TEXT_TAG, sensorTagSpace, startsWith } from '../io/line-kind.js';
 import type { AlertEvent, MailEvent } from './types.js';
 
 /** parseEventLine's answer for a line that looks like an event but is not a valid one. */
@@ -53,18 +54,16 @@ export function parseEventLine(buf: Buffer, start: number, end: number): MailEve
  * string fields, so it is a detail already.)
  */
 function parseTaggedLine(buf: Buffer, start: number, end: number): MailEvent | typeof MALFORMED | undefined {
-  if (!startsWith(buf, start, end, SENSOR_PREFIX)) return undefined;
-  const space = buf.indexOf(SPACE, start + SENSOR_PREFIX.length);
+  const space = sensorTagSpace(buf, start, end);
   if (space < 0 || space >= end - 1) return undefined;
   const first = buf[space + 1]!;
   if (first === LETTER_S) return undefined;
   const event = parseEventLine(buf, space + 1, end);
   if (event === undefined || event === MALFORMED || event.type !== 'alert') return event;
-  const sensor = buf.toString('utf8', start + SENSOR_PREFIX.length, space);
+  const sensor = buf.toString('utf8', start + SENSOR_TEXT_TAG.length, space);
   return { ...event, details: [['sensor', sensor], ...event.details], line: buf.toString('utf8', start, end) };
 }
 
-const SENSOR_PREFIX = Buffer.from('sensor=');
 const LETTER_S = 0x73;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -139,11 +138,6 @@ function isToken(x: unknown): x is string {
   return typeof x === 'string' && x !== '' && !/\s/.test(x);
 }
 
-function startsWith(buf: Buffer, at: number, end: number, prefix: Buffer): boolean {
-  if (end - at < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
-  return true;
-}
 
 // ---------------------------------------------------------------------------
 // DATE TIME ALERT TYPE KIND k=v,k=v,...

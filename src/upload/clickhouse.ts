@@ -38,7 +38,7 @@
  */
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { lineKind, type LineKind } from '../io/line-kind.js';
+import { SENSOR_RECORD_TAG, SENSOR_TEXT_TAG, lineKind, sensorTagSpace, startsWith, type LineKind } from '../io/line-kind.js';
 import { formatBatchId } from './protocol.js';
 import type { Batch, Target, TargetRequest, Verdict } from './target.js';
 import { DATE_TIME_LENGTH, hasDateTimeShape, localEpochSeconds, parseDetails } from '../io/text-line.js';
@@ -163,8 +163,6 @@ const NEWLINE = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 const SPACE = 0x20;
-const SENSOR_RECORD = Buffer.from('{"sensor":"');
-const SENSOR_PREFIX = Buffer.from('sensor=');
 
 /**
  * The rows of one batch's lines. The common case copies each record once
@@ -192,7 +190,7 @@ export function batchRows(raw: Buffer, sensor: string, batchId: string): BatchRo
       if (row === null) skipped++;
       else {
         // A record trk-collect tagged keeps its own sensor: it came from there.
-        const tagged = startsWith(raw, start, end, SENSOR_RECORD);
+        const tagged = startsWith(raw, start, end, SENSOR_RECORD_TAG);
         const prefix = tagged ? taggedPrefix : ownPrefix;
         // The record without its '{', behind the prefix that ends in a comma.
         const rest = row === undefined ? raw.subarray(start + 1, end) : typeof row === 'string' ? Buffer.from(row.slice(1)) : row.subarray(1);
@@ -201,9 +199,9 @@ export function batchRows(raw: Buffer, sensor: string, batchId: string): BatchRo
     } else {
       let lineSensor = sensor;
       let at = start;
-      if (startsWith(raw, start, end, SENSOR_PREFIX)) {
-        const space = raw.indexOf(SPACE, start);
-        lineSensor = raw.toString('utf8', start + SENSOR_PREFIX.length, space);
+      const space = sensorTagSpace(raw, start, end);
+      if (space >= 0) {
+        lineSensor = raw.toString('utf8', start + SENSOR_TEXT_TAG.length, space);
         at = space + 1;
       }
       const fields = kind === 'stat' ? statLineFields(raw.toString('utf8', at, end)) : alertLineFields(raw.toString('utf8', at, end));
@@ -333,8 +331,3 @@ function lineSeconds(line: string): number | undefined {
   return localEpochSeconds(head, 0);
 }
 
-function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
-  if (end - start < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false;
-  return true;
-}
