@@ -102,7 +102,7 @@ export function reportPage(v: View, o: PageOptions = {}): string {
   if (v.stats.length) {
     const sums = new Map<string, number>();
     for (const s of v.stats) for (const [k, n] of Object.entries(s.counters)) sums.set(k, (sums.get(k) ?? 0) + n);
-    out.push(`<section id="stats-section"><h2>STAT counters (${v.stats.length} lines, summed)</h2><table id="stats"><tbody>`);
+    out.push(`<section id="stats-section"><h2>STAT counters (${v.stats.length === 1 ? '1 line' : `${v.stats.length} lines, summed`})</h2><table id="stats"><tbody>`);
     for (const [k, n] of sums) out.push(`<tr data-key="${esc(k)}"><th scope="row">${esc(k)}</th><td data-value="${n}">${grouped(n)}</td></tr>`);
     out.push('</tbody></table></section>');
   }
